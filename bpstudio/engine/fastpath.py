@@ -1,0 +1,185 @@
+"""Run-to-end for big scalar graphs: one numpy call per (level, op) group.
+
+Forward: each group is elementwise over gathered input values. Backward: each
+group's contributions are added into the inputs' grads in exactly the order the
+one-node-at-a-time stepper uses (edges that hit the same input inside a group are
+split into ranks), so the results are identical and every edge's grad_before is
+kept. Step records are built lazily from these arrays when someone looks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .ops import OPS
+from .program import BACKWARD, FORWARD, SEED, Program, groups, is_vectorisable
+from .records import Flow, StepRecord
+
+
+@dataclass
+class Group:
+    start: int                  # forward positions [start, end)
+    end: int
+    op: str
+    attrs: dict
+    out: np.ndarray             # node numbers
+    ins: list[np.ndarray]       # per slot: input node numbers
+    targets: np.ndarray         # layout order: (position, slot) -> input node number
+    ranks: list[np.ndarray] | None   # layout indices per rank, None if all targets differ
+
+
+@dataclass
+class Plan:
+    groups: list[Group]
+    edge_off: np.ndarray        # forward position -> first edge in layout
+    n_edges: int
+
+
+def applies(stepper) -> bool:
+    p = stepper.program
+    return stepper.cursor <= p.n_forward and is_vectorisable(p)
+
+
+def plan_for(program: Program) -> Plan:
+    plan = getattr(program, "_fast_plan", None)
+    if plan is None:
+        plan = _make_plan(program)
+        program._fast_plan = plan
+    return plan
+
+
+def _make_plan(p: Program) -> Plan:
+    arity = np.array([len(p.inputs[n]) for n in p.op_nodes], dtype=np.int64)
+    edge_off = np.zeros(len(arity) + 1, dtype=np.int64)
+    np.cumsum(arity, out=edge_off[1:])
+    out = []
+    for s, e in groups(p):
+        nodes = p.op_nodes[s:e]
+        first = nodes[0]
+        a = len(p.inputs[first])
+        ins = [np.fromiter((p.inputs[n][j] for n in nodes), np.int64, e - s) for j in range(a)]
+        targets = np.stack(ins, axis=1).ravel() if a else np.empty(0, np.int64)
+        out.append(Group(s, e, p.ops[first], p.attrs[first], np.asarray(nodes, np.int64),
+                         ins, targets, _ranks(targets, e - s, a)))
+    return Plan(out, edge_off, int(edge_off[-1]))
+
+
+def _ranks(targets: np.ndarray, n: int, arity: int) -> list[np.ndarray] | None:
+    """Split a group's edges so no rank hits the same input twice, keeping order."""
+    if len(np.unique(targets)) == len(targets):
+        return None
+    seq = ((np.arange(n)[::-1])[:, None] * arity + np.arange(arity)).ravel()
+    t_seq = targets[seq]
+    order = np.argsort(t_seq, kind="stable")
+    sorted_t = t_seq[order]
+    run_start = np.r_[0, np.flatnonzero(sorted_t[1:] != sorted_t[:-1]) + 1]
+    run_id = np.cumsum(np.r_[0, (sorted_t[1:] != sorted_t[:-1]).astype(np.int64)])
+    rank_sorted = np.arange(len(order)) - run_start[run_id]
+    rank = np.empty_like(rank_sorted)
+    rank[order] = rank_sorted
+    return [seq[np.sort(np.flatnonzero(rank == r))] for r in range(int(rank.max()) + 1)]
+
+
+class BatchLog:
+    """What a fast run did, enough to build any of its step records on demand."""
+
+    def __init__(self, start: int, values_before: list, vstate_before: bytes, plan: Plan):
+        self.start = start
+        self.values_before = values_before
+        self.vstate_before = vstate_before
+        self.plan = plan
+        self.seed_saved = None
+        self.local = self.upstream = self.contrib = self.before = None
+
+    def record(self, stepper, k: int) -> StepRecord:
+        p = stepper.program
+        i = p.node_at(k)
+        kind = p.kind(k)
+        ids = tuple(p.ids[j] for j in p.inputs[i])
+        ins = tuple(stepper.values[j] for j in p.inputs[i])
+        if kind == FORWARD:
+            return StepRecord(k, FORWARD, p.ids[i], p.ops[i], ids, ins, stepper.values[i],
+                              self.values_before[i], self.vstate_before[i], attrs=p.attrs[i])
+        if kind == SEED:
+            return StepRecord(k, SEED, p.ids[i], p.ops[i], value=stepper.values[i],
+                              saved=self.seed_saved)
+        pos = 2 * p.n_forward - k
+        e0 = int(self.plan.edge_off[pos])
+        flows = tuple(
+            Flow(p.ids[j], s, float(self.local[e0 + s]), float(self.upstream[e0 + s]),
+                 float(self.contrib[e0 + s]), float(self.before[e0 + s]),
+                 float(self.before[e0 + s] + self.contrib[e0 + s]))
+            for s, j in enumerate(p.inputs[i]))
+        return StepRecord(k, BACKWARD, p.ids[i], p.ops[i], ids, ins, stepper.values[i],
+                          flows=flows, attrs=p.attrs[i])
+
+
+def run(stepper, target: int) -> None:
+    """Apply steps [cursor, target) vectorised where possible (forward, and a full backward)."""
+    p = stepper.program
+    plan = plan_for(p)
+    start = stepper.cursor
+    log = BatchLog(start, list(stepper.values), bytes(stepper.vstate), plan)
+    vals = np.array([np.nan if v is None else v for v in stepper.values], dtype=np.float64)
+    stop = min(target, p.n_forward)
+    with np.errstate(all="ignore"):
+        _forward(plan, vals, start, stop)
+    stepper.values = vals.tolist()
+    for k in range(start, stop):
+        stepper.vstate[p.op_nodes[k]] = 1
+    stepper.cursor = stop
+    if target == p.total:
+        log.seed_saved = (stepper.grads, stepper.received, stepper.grads_stale)
+        with np.errstate(all="ignore"):
+            grads = _backward(plan, p, vals, log)
+        stepper.grads = grads.tolist()
+        stepper.received = list(p.users)
+        stepper.grads_stale = False
+        stepper.cursor = p.total
+    for k in range(start, stepper.cursor):
+        stepper._records[k] = None
+    stepper._batch = log
+
+
+def _forward(plan: Plan, vals: np.ndarray, start: int, stop: int) -> None:
+    for g in plan.groups:
+        if g.end <= start or g.start >= stop:
+            continue
+        lo, hi = max(g.start, start) - g.start, min(g.end, stop) - g.start
+        ins = [vals[idx[lo:hi]] for idx in g.ins]
+        vals[g.out[lo:hi]] = OPS[g.op].forward(ins, g.attrs)
+
+
+def _backward(plan: Plan, p: Program, vals: np.ndarray, log: BatchLog) -> np.ndarray:
+    grads = np.zeros(len(vals))
+    grads[p.output] = 1.0
+    n = plan.n_edges
+    log.local, log.upstream = np.empty(n), np.empty(n)
+    log.contrib, log.before = np.empty(n), np.empty(n)
+    for g in reversed(plan.groups):
+        e0, e1 = int(plan.edge_off[g.start]), int(plan.edge_off[g.end])
+        if e0 == e1:
+            continue
+        op = OPS[g.op]
+        ins = [vals[idx] for idx in g.ins]
+        up = grads[g.out]
+        locs = op.local(ins, vals[g.out], g.attrs)
+        local = np.stack([np.broadcast_to(np.asarray(l, dtype=np.float64), up.shape)
+                          for l in locs], axis=1).ravel()
+        upstream = np.repeat(up, len(g.ins))
+        contrib = upstream * local
+        before = _accumulate(grads, g, contrib)
+        log.local[e0:e1], log.upstream[e0:e1] = local, upstream
+        log.contrib[e0:e1], log.before[e0:e1] = contrib, before
+    return grads
+
+
+def _accumulate(grads: np.ndarray, g: Group, contrib: np.ndarray) -> np.ndarray:
+    before = np.empty_like(contrib)
+    for idx in (g.ranks or [slice(None)]):
+        t = g.targets[idx]
+        b = grads[t]
+        grads[t] = b + contrib[idx]
+        before[idx] = b
+    return before
