@@ -1,0 +1,1 @@
+"""bpstudio.io"""
