@@ -1,0 +1,195 @@
+"""The open document: a graph, its stepper, its file and its view state. No Qt.
+
+Every mutator emits exactly one signal per real change (setting a value to what
+it already is emits nothing), so the UI can connect item setters directly.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..engine import Graph, Stepper
+from .signals import Signal
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return np.shape(a) == np.shape(b) and bool(np.array_equal(a, b))
+    return a == b and str(a) == str(b)   # keeps 0.0 and -0.0 apart
+
+
+class Document:
+    def __init__(self, graph: Graph, path: str | Path | None = None,
+                 source: str | Path | None = None):
+        self.graph = graph
+        self.path = Path(path) if path else None          # where Save writes (JSON)
+        self.source = Path(source) if source else self.path   # what was opened
+        self.stepper = Stepper(graph)
+        self.live = False
+        self._modified = False
+        self._positions: dict[str, tuple[float, float]] | None = None
+        self.cursor_moved = Signal()      # (old_cursor, new_cursor)
+        self.leaf_edited = Signal()       # (node_id) value changed; downstream now stale
+        self.label_changed = Signal()     # (node_id)
+        self.node_moved = Signal()        # (node_id, (x, y))
+        self.note_changed = Signal()      # (node_id)
+        self.modified_changed = Signal()  # (bool)
+        self.live_changed = Signal()      # (bool)
+        cursor = int((graph.view or {}).get("cursor", 0) or 0)
+        if cursor:
+            self.stepper.run_to(cursor)
+
+    # ---- files -------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path) -> "Document":
+        """Load a .json graph or a .py snippet. Raises GraphFormatError / SnippetError."""
+        path = Path(path)
+        if path.suffix.lower() == ".py":
+            from ..io.snippet import load_snippet
+            return cls(load_snippet(path), None, source=path)  # a snippet saves as JSON
+        from ..io import load
+        return cls(load(path), path)
+
+    def save(self, path: str | Path | None = None) -> Path:
+        from ..io import save
+        target = Path(path) if path else self.path
+        if target is None:
+            raise ValueError("no file name given")
+        self.graph.view = dict(self.graph.view or {})
+        self.graph.view["cursor"] = self.stepper.cursor
+        save(self.graph, target)
+        self.path = self.source = target
+        self.set_modified(False)
+        return target
+
+    @property
+    def modified(self) -> bool:
+        return self._modified
+
+    def set_modified(self, flag: bool) -> None:
+        if flag != self._modified:
+            self._modified = flag
+            self.modified_changed.emit(flag)
+
+    @property
+    def title(self) -> str:
+        src = self.path or self.source
+        return src.name if src else (self.graph.title or "untitled")
+
+    # ---- stepping ------------------------------------------------------------
+    def _moved(self, old: int) -> None:
+        if self.stepper.cursor != old:
+            self.cursor_moved.emit(old, self.stepper.cursor)
+
+    def step(self) -> None:
+        old = self.stepper.cursor
+        self.stepper.step()
+        self._moved(old)
+
+    def back(self) -> None:
+        old = self.stepper.cursor
+        self.stepper.back()
+        self._moved(old)
+
+    def run_to(self, step: int) -> None:
+        old = self.stepper.cursor
+        self.stepper.run_to(step)
+        self._moved(old)
+
+    def run_to_end(self) -> None:
+        self.run_to(self.stepper.total)
+
+    def reset(self) -> None:
+        self.run_to(0)
+
+    def run_to_node(self, node_id: str, phase: str = "forward") -> None:
+        old = self.stepper.cursor
+        self.stepper.run_to_node(node_id, phase)
+        self._moved(old)
+
+    def touched(self, old: int, new: int, limit: int = 64) -> set[str] | None:
+        """Node ids whose display changes between two cursors; None means 'refresh all'."""
+        lo, hi = min(old, new), max(old, new)
+        if hi - lo > limit:
+            return None
+        p = self.stepper.program
+        if lo <= p.n_forward < hi:
+            return None                     # the seed step touches every grad
+        out: set[str] = set()
+        for k in range(lo, hi):
+            n = p.node_at(k)
+            out.add(p.ids[n])
+            out.update(p.ids[j] for j in p.inputs[n])
+        return out
+
+    # ---- editing -------------------------------------------------------------
+    def set_live(self, flag: bool) -> None:
+        if flag != self.live:
+            self.live = flag
+            self.live_changed.emit(flag)
+            if flag:
+                self.run_to_end()
+
+    def set_leaf_value(self, node_id: str, value) -> bool:
+        """Change a leaf's value. Returns False (and emits nothing) if it is the same."""
+        node = self.graph.nodes[node_id]
+        if _same(node.value, value if isinstance(value, np.ndarray) else float(value)):
+            return False
+        old = self.stepper.cursor
+        self.stepper.set_leaf(node_id, value)
+        if self.live:
+            self.stepper.run_to_end()
+        self.leaf_edited.emit(node_id)
+        self._moved(old)
+        self.set_modified(True)
+        return True
+
+    def set_label(self, node_id: str, label: str) -> bool:
+        node = self.graph.nodes[node_id]
+        if not label or label == node.label:
+            return False
+        node.label = label
+        self.stepper.labels[node_id] = label
+        self.label_changed.emit(node_id)
+        self.set_modified(True)
+        return True
+
+    def note(self, node_id: str) -> str:
+        return (self.graph.view or {}).get("notes", {}).get(node_id, "")
+
+    def set_note(self, node_id: str, text: str) -> bool:
+        notes = self.graph.view.setdefault("notes", {})
+        if notes.get(node_id, "") == text:
+            return False
+        if text:
+            notes[node_id] = text
+        else:
+            notes.pop(node_id, None)
+        self.note_changed.emit(node_id)
+        self.set_modified(True)
+        return True
+
+    # ---- positions -----------------------------------------------------------
+    def positions(self) -> dict[str, tuple[float, float]]:
+        """Every node's position: the file's where given, the layout's elsewhere."""
+        if self._positions is None:
+            from .layout import layered_layout
+            fixed = {k: (float(v[0]), float(v[1]))
+                     for k, v in (self.graph.view or {}).get("positions", {}).items()
+                     if k in self.graph.nodes}
+            ids = list(self.graph.nodes)
+            edges = [(i, n.id) for n in self.graph.nodes.values() for i in n.inputs]
+            self._positions = layered_layout(ids, edges, fixed=fixed)
+        return self._positions
+
+    def move_node(self, node_id: str, pos: tuple[float, float]) -> bool:
+        pos = (float(pos[0]), float(pos[1]))
+        current = self.positions().get(node_id)
+        if current == pos:
+            return False
+        self._positions[node_id] = pos
+        self.graph.view.setdefault("positions", {})[node_id] = [pos[0], pos[1]]
+        self.node_moved.emit(node_id, pos)
+        self.set_modified(True)
+        return True
