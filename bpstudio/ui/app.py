@@ -1,0 +1,57 @@
+"""Start the desktop app: `run_app(path)` opens a file (or the default example)."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..model.document import Document
+from ..paths import DEFAULT_EXAMPLE
+
+
+def builtin_expression() -> Document:
+    """micrograd's L = (a*b + c) * f, for when no example file can be read."""
+    from ..engine import Graph
+    g = Graph("expression", output="L")
+    g.leaf("a", 2.0)
+    g.leaf("b", -3.0)
+    g.leaf("c", 10.0)
+    g.op("e", "mul", "a", "b")
+    g.op("d", "add", "e", "c")
+    g.leaf("f", -2.0)
+    g.op("L", "mul", "d", "f")
+    return Document(g)
+
+
+def initial_document(path: str | Path | None) -> tuple[Document, str]:
+    """(document, error text). Falls back to the built-in expression if loading fails."""
+    from .main_window import load_error_text
+    target = Path(path) if path else DEFAULT_EXAMPLE
+    try:
+        return Document.open(target), ""
+    except Exception as exc:        # shown in a dialog once the window is up
+        if path is None and not target.exists():
+            return builtin_expression(), ""
+        return builtin_expression(), load_error_text(target, exc)
+
+
+def run_app(path: str | None = None, argv=None) -> int:
+    """Create the QApplication, open `path` (or the default example), show, run."""
+    from PySide6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+    app = QApplication.instance() or QApplication(list(argv) if argv is not None
+                                                  else sys.argv[:1])
+    app.setOrganizationName("bpstudio")
+    app.setApplicationName("bpstudio")
+    doc, error = initial_document(path)
+    window = MainWindow(doc)
+    window.show()
+    if error:
+        window.show_error(error, "Cannot open file")
+    elif doc.source:
+        window.add_recent(doc.source)
+    return app.exec()
+
+
+if __name__ == "__main__":      # python -m bpstudio.ui.app [FILE]
+    sys.exit(run_app(sys.argv[1] if len(sys.argv) > 1 else None))

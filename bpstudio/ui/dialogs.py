@@ -1,0 +1,85 @@
+"""Dialogs: the keyboard map (generated from the actions), New from snippet, About."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLabel,
+                               QPlainTextEdit, QTableWidget, QTableWidgetItem, QVBoxLayout)
+
+from .actions import keyboard_rows
+
+
+class KeyboardMapDialog(QDialog):
+    def __init__(self, actions, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard map — bpstudio")
+        rows = keyboard_rows(actions)
+        self.table = QTableWidget(len(rows), 3, self)
+        self.table.setHorizontalHeaderLabels(["Menu", "Action", "Keys"])
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QTableWidget.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.reject)
+        col = QVBoxLayout(self)
+        col.addWidget(self.table)
+        col.addWidget(buttons)
+        self.resize(560, 520)
+
+    def rows(self) -> list[tuple[str, str, str]]:
+        return [tuple(self.table.item(r, c).text() for c in range(3))
+                for r in range(self.table.rowCount())]
+
+
+class SnippetDialog(QDialog):
+    """Paste micrograd-style code; parsed with `ast` (never executed); errors inline."""
+
+    PLACEHOLDER = ("a = Value(2.0, label='a')\nb = Value(-3.0, label='b')\n"
+                   "e = a * b; e.label = 'e'\nL = e.tanh(); L.label = 'L'\nL.backward()")
+
+    def __init__(self, parent=None, text: str = ""):
+        super().__init__(parent)
+        self.setWindowTitle("New from snippet — bpstudio")
+        self.graph = None
+        self.editor = QPlainTextEdit(text)
+        self.editor.setPlaceholderText(self.PLACEHOLDER)
+        font = self.editor.font()
+        font.setFamily("DejaVu Sans Mono")
+        font.setStyleHint(font.StyleHint.Monospace)
+        self.editor.setFont(font)
+        self.error = QLabel()
+        self.error.setObjectName("snippetError")
+        self.error.setStyleSheet("color: #d32f2f;")
+        self.error.setWordWrap(True)
+        self.error.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.try_accept)
+        buttons.rejected.connect(self.reject)
+        col = QVBoxLayout(self)
+        col.addWidget(QLabel("Paste micrograd-style code (it is read, never run):"))
+        col.addWidget(self.editor, 1)
+        col.addWidget(self.error)
+        col.addWidget(buttons)
+        self.resize(640, 480)
+
+    def try_accept(self) -> bool:
+        from ..io.snippet import SnippetError, parse_snippet
+        from ..engine import GraphError
+        try:
+            graph = parse_snippet(self.editor.toPlainText(), path="<snippet>")
+            graph.validate()
+        except (SnippetError, GraphError) as exc:
+            self.error.setText(str(exc))
+            return False
+        self.graph = graph
+        self.accept()
+        return True
+
+
+ABOUT_TEXT = ("<h3>bpstudio</h3><p>A step-through debugger for backpropagation: "
+              "watch every forward value and every chain-rule product, one step at a time, "
+              "forwards and backwards.</p><p>→ step, ← back, Home reset, End run to the end."
+              "</p>")

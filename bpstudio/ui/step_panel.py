@@ -1,0 +1,272 @@
+"""The chain-rule panel: the current step in words and numbers, and the list of all steps.
+
+The list is virtual: a QAbstractListModel whose rows are built on demand from the
+compiled program (kind and node of a step), so a 130k-step program costs nothing
+until a row is painted. Clicking a row runs the document to exactly that step.
+"""
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QPalette
+from PySide6.QtWidgets import (QAbstractItemView, QLabel, QListView, QScrollArea,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from ..engine import OPS, fmt
+
+PENDING_GREY = QColor(140, 140, 140)
+CURRENT_BG = QColor(255, 214, 102)       # the same amber a lecturer sees on the canvas
+CURRENT_FG = QColor(20, 20, 20)
+
+
+def step_summary(stepper, step: int) -> tuple[str, str]:
+    """(kind, words) for a step, e.g. ('forward', 'e = a × b') or ('backward', 'e → a, b')."""
+    p = stepper.program
+    kind = p.kind(step)
+    n = p.node_at(step)
+    labels = stepper.labels
+    out = labels[p.ids[n]]
+    ins = [labels[p.ids[j]] for j in p.inputs[n]]
+    if kind == "seed":
+        return kind, f"{out}.grad = 1"
+    if kind == "forward":
+        op = OPS[p.ops[n]]
+        k = (p.attrs[n] or {}).get("exponent")
+        return kind, op.formula.format(out=out, a=ins[0], b=ins[-1],
+                                       k=fmt(k) if k is not None else "k")
+    return kind, f"{out}.grad → {', '.join(ins)}"
+
+
+class StepListModel(QAbstractListModel):
+    """One row per step of the document's program; row k is step k (shown as k + 1)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.doc = None
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    def set_document(self, doc) -> None:
+        self.beginResetModel()
+        self.doc = doc
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        if parent.isValid() or self.doc is None:
+            return 0
+        return self.doc.stepper.total
+
+    def data(self, index, role=Qt.DisplayRole):
+        if self.doc is None or not index.isValid():
+            return None
+        k = index.row()
+        cursor = self.doc.stepper.cursor
+        if role == Qt.DisplayRole:
+            kind, words = step_summary(self.doc.stepper, k)
+            return f"{k + 1:>4}   {kind:<8}  {words}"
+        if role == Qt.BackgroundRole and k == cursor - 1:
+            return QBrush(CURRENT_BG)
+        if role == Qt.ForegroundRole:
+            if k == cursor - 1:
+                return QBrush(CURRENT_FG)
+            if k >= cursor:
+                return QBrush(PENDING_GREY)
+        if role == Qt.FontRole and k == cursor - 1:
+            return self._bold
+        if role == Qt.ToolTipRole:
+            return "click to run to here (exact state, forwards or backwards)"
+        return None
+
+    def rows_changed(self, lo: int, hi: int) -> None:
+        """Repaint rows lo..hi inclusive (clamped)."""
+        n = self.rowCount()
+        lo, hi = max(0, lo), min(n - 1, hi)
+        if lo <= hi:
+            self.dataChanged.emit(self.index(lo), self.index(hi))
+
+
+class StepPanel(QWidget):
+    """Top: the current step in a large font. Below (or beside): all steps."""
+
+    step_clicked = Signal(int)          # the row (0-based step index) the user chose
+
+    def __init__(self, document=None, parent=None):
+        super().__init__(parent)
+        self.doc = None
+        self.model = StepListModel(self)
+        self._build()
+        if document is not None:
+            self.set_document(document)
+
+    # ---- construction --------------------------------------------------------
+    def _build(self) -> None:
+        self.heading = QLabel()
+        self.heading.setObjectName("stepHeading")
+        self.body = QLabel()
+        self.body.setObjectName("stepBody")
+        self.body.setTextFormat(Qt.RichText)
+        self.body.setWordWrap(True)
+        self.body.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.body.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        font = self.body.font()
+        font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.6)
+        self.body.setFont(font)
+        head_font = self.heading.font()
+        head_font.setPointSizeF(max(head_font.pointSizeF(), 9.0) * 1.15)
+        head_font.setBold(True)
+        self.heading.setFont(head_font)
+
+        top = QWidget()
+        col = QVBoxLayout(top)
+        col.setContentsMargins(10, 6, 10, 6)
+        col.addWidget(self.heading)
+        col.addWidget(self.body, 1)
+        scroll = QScrollArea()
+        scroll.setWidget(top)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+
+        self.list = QListView()
+        self.list.setObjectName("stepList")
+        self.list.setModel(self.model)
+        self.list.setUniformItemSizes(True)
+        self.list.setSelectionMode(QAbstractItemView.NoSelection)
+        self.list.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        mono = QFont("DejaVu Sans Mono")
+        mono.setStyleHint(QFont.Monospace)
+        mono.setPointSizeF(max(self.font().pointSizeF(), 9.0) * 1.1)
+        self.list.setFont(mono)
+        self.list.clicked.connect(self._row_clicked)
+        self.list.activated.connect(self._row_clicked)
+
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(self.list)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self._sized = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+    def set_orientation(self, orientation: Qt.Orientation) -> None:
+        """Horizontal (text beside list) in a bottom dock; vertical in a side dock."""
+        self.splitter.setOrientation(orientation)
+        self._sized = False
+        self._size_splitter()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if not self._sized:
+            self._size_splitter()
+
+    def _size_splitter(self) -> None:
+        """The words get about 60 % of the room, the list the rest (once, then the user's)."""
+        horizontal = self.splitter.orientation() == Qt.Horizontal
+        room = self.width() if horizontal else self.height()
+        if room > 50:
+            self.splitter.setSizes([int(room * 0.6), room - int(room * 0.6)])
+            self._sized = True
+
+    # ---- document --------------------------------------------------------------
+    def set_document(self, doc) -> None:
+        if self.doc is not None:
+            self.doc.cursor_moved.disconnect(self._cursor_moved)
+            self.doc.label_changed.disconnect(self._labels_changed)
+            self.doc.leaf_edited.disconnect(self._leaf_edited)
+        self.doc = doc
+        self.model.set_document(doc)
+        doc.cursor_moved.connect(self._cursor_moved)
+        doc.label_changed.connect(self._labels_changed)
+        doc.leaf_edited.connect(self._leaf_edited)
+        self.refresh()
+
+    def _cursor_moved(self, old: int, new: int) -> None:
+        lo, hi = min(old, new), max(old, new)
+        self.model.rows_changed(lo - 1, hi)
+        self.refresh()
+
+    def _labels_changed(self, _node_id: str) -> None:
+        self.model.rows_changed(0, self.model.rowCount() - 1)
+        self.refresh()
+
+    def _leaf_edited(self, _node_id: str) -> None:
+        self.refresh()
+
+    def _row_clicked(self, index) -> None:
+        if index.isValid():
+            self.step_clicked.emit(index.row())
+
+    # ---- the words ---------------------------------------------------------------
+    def refresh(self) -> None:
+        if self.doc is None:
+            return
+        s = self.doc.stepper
+        self.heading.setText(self._heading(s))
+        self.body.setText(self._body_html(s))
+        if s.cursor:
+            self.list.scrollTo(self.model.index(s.cursor - 1), QAbstractItemView.EnsureVisible)
+        else:
+            self.list.scrollToTop()
+
+    @staticmethod
+    def _heading(s) -> str:
+        if s.cursor == 0:
+            return f"Ready · {s.total} steps · nothing computed yet"
+        rec = s.current
+        where = {"forward": "Forward pass", "seed": "Seed the output",
+                 "backward": "Backward pass"}[rec.kind]
+        return f"{where} · step {s.cursor} of {s.total} · node {s.labels[rec.node]}"
+
+    def _body_html(self, s) -> str:
+        parts = []
+        if s.cursor == 0:
+            parts.append("<p>Press <b>→</b> to compute the first node.</p>")
+        else:
+            rec = s.current
+            for line in rec.lines(s.labels):
+                parts.append(_line_html(line))
+            if rec.kind == "backward":
+                parts.append(f"<p style='color:{_muted(self)}; font-size:small'><i>"
+                             f"{html.escape(OPS[rec.op].gate)}</i></p>")
+            elif rec.kind == "seed":
+                parts.append(f"<p style='color:{_muted(self)}; font-size:small'><i>the backward "
+                             f"pass starts at the output: its gradient with respect to "
+                             f"itself is 1</i></p>")
+        if s.cursor < s.total:
+            kind, words = step_summary(s, s.cursor)
+            parts.append(f"<p style='color:{_muted(self)}; font-size:small'>next (→): "
+                         f"{kind} · {html.escape(words)}</p>")
+        else:
+            parts.append(f"<p style='color:{_muted(self)}; font-size:small'>"
+                         f"done: every gradient is final</p>")
+        return "".join(parts)
+
+    def text(self) -> str:
+        """Plain text of what the panel shows (heading and body), for tests and copying."""
+        from PySide6.QtGui import QTextDocument
+        d = QTextDocument()
+        d.setHtml(self.body.text())
+        return self.heading.text() + "\n" + d.toPlainText()
+
+
+def _line_html(line: str) -> str:
+    """A backward line 'X;  Y' reads better as X, then Y indented on its own line."""
+    head, _, tail = line.partition(";  ")
+    out = f"<div style='margin-top:4px'>{html.escape(head)}</div>"
+    if tail:
+        out += f"<div style='margin-left:2em'>→ {html.escape(tail)}</div>"
+    return out
+
+
+def _muted(widget) -> str:
+    """Text colour halfway towards the background: readable, but clearly secondary."""
+    pal = widget.palette()
+    fg, bg = pal.color(QPalette.WindowText), pal.color(QPalette.Window)
+    mix = QColor((fg.red() + bg.red()) // 2, (fg.green() + bg.green()) // 2,
+                 (fg.blue() + bg.blue()) // 2)
+    return mix.name()
+
+
