@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 
 from .graph import Graph, GraphError
+from .nogc import paused_gc
 
 # micrograd's `_op` strings -> our op names
 _FOREIGN_OPS = {"+": "add", "*": "mul", "-": "sub", "/": "div", "ReLU": "relu", "relu": "relu",
@@ -65,6 +66,11 @@ def _unique_id(base: str, used: set[str], counter: list[int]) -> str:
 def graph_from_value(cls, root, parameters=None, title: str = "") -> Graph:
     """Build a Graph whose output is `root`. Leaves in `parameters` (if given) are
     parameters; other leaves are inputs when labelled, constants when not."""
+    with paused_gc():
+        return _build(cls, root, parameters, title)
+
+
+def _build(cls, root, parameters, title: str) -> Graph:
     params = None if parameters is None else {id(p) for p in parameters}
     graph = cls(title)
     ids: dict[int, str] = {}

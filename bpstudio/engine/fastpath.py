@@ -34,6 +34,8 @@ class Plan:
     groups: list[Group]
     edge_off: np.ndarray        # forward position -> first edge in layout
     n_edges: int
+    op_nodes: np.ndarray        # forward order as an array
+    leaf_nodes: list[int]
 
 
 def applies(stepper) -> bool:
@@ -62,7 +64,8 @@ def _make_plan(p: Program) -> Plan:
         targets = np.stack(ins, axis=1).ravel() if a else np.empty(0, np.int64)
         out.append(Group(s, e, p.ops[first], p.attrs[first], np.asarray(nodes, np.int64),
                          ins, targets, _ranks(targets, e - s, a)))
-    return Plan(out, edge_off, int(edge_off[-1]))
+    return Plan(out, edge_off, int(edge_off[-1]), np.asarray(p.op_nodes, np.int64),
+                p.leaf_nodes)
 
 
 def _ranks(targets: np.ndarray, n: int, arity: int) -> list[np.ndarray] | None:
@@ -121,13 +124,12 @@ def run(stepper, target: int) -> None:
     plan = plan_for(p)
     start = stepper.cursor
     log = BatchLog(start, list(stepper.values), bytes(stepper.vstate), plan)
-    vals = np.array([np.nan if v is None else v for v in stepper.values], dtype=np.float64)
+    vals = _gather_values(stepper, plan)
     stop = min(target, p.n_forward)
     with np.errstate(all="ignore"):
         _forward(plan, vals, start, stop)
     stepper.values = vals.tolist()
-    for k in range(start, stop):
-        stepper.vstate[p.op_nodes[k]] = 1
+    np.frombuffer(stepper.vstate, dtype=np.uint8)[plan.op_nodes[start:stop]] = 1
     stepper.cursor = stop
     if target == p.total:
         log.seed_saved = (stepper.grads, stepper.received, stepper.grads_stale)
@@ -137,9 +139,16 @@ def run(stepper, target: int) -> None:
         stepper.received = list(p.users)
         stepper.grads_stale = False
         stepper.cursor = p.total
-    for k in range(start, stepper.cursor):
-        stepper._records[k] = None
+    stepper._records[start:stepper.cursor] = [None] * (stepper.cursor - start)
     stepper._batch = log
+
+
+def _gather_values(stepper, plan: Plan) -> np.ndarray:
+    """The current values as a float array (NaN where nothing is computed yet)."""
+    vals = np.full(len(stepper.values), np.nan)
+    known = [i for i in plan.leaf_nodes] + stepper.program.op_nodes[:stepper.cursor]
+    vals[known] = [stepper.values[i] for i in known]
+    return vals
 
 
 def _forward(plan: Plan, vals: np.ndarray, start: int, stop: int) -> None:
@@ -165,9 +174,11 @@ def _backward(plan: Plan, p: Program, vals: np.ndarray, log: BatchLog) -> np.nda
         ins = [vals[idx] for idx in g.ins]
         up = grads[g.out]
         locs = op.local(ins, vals[g.out], g.attrs)
-        local = np.stack([np.broadcast_to(np.asarray(l, dtype=np.float64), up.shape)
-                          for l in locs], axis=1).ravel()
-        upstream = np.repeat(up, len(g.ins))
+        local = np.empty((len(up), len(locs)))
+        for j, loc in enumerate(locs):
+            local[:, j] = loc
+        local = local.ravel()
+        upstream = np.repeat(up, len(locs))
         contrib = upstream * local
         before = _accumulate(grads, g, contrib)
         log.local[e0:e1], log.upstream[e0:e1] = local, upstream

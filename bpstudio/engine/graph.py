@@ -144,6 +144,10 @@ class Graph:
 
     def validate(self) -> list[str]:
         """Check the whole graph; return the topological order. Raises GraphError."""
+        return self.checked()[0]
+
+    def checked(self) -> tuple[list[str], dict[str, tuple]]:
+        """Check the whole graph; return (topological order, shapes). Raises GraphError."""
         if not self.nodes:
             raise GraphError("the graph has no nodes")
         for n in self.nodes.values():
@@ -153,8 +157,7 @@ class Graph:
         if self.output not in self.nodes:
             raise GraphError(f"output {self.output!r} is not a node", self.output)
         order = self.topo_order()
-        self.shapes(order)
-        return order
+        return order, self.shapes(order)
 
     def shapes(self, order: list[str] | None = None) -> dict[str, tuple]:
         """Infer every node's shape; raises GraphError naming a mismatch."""
@@ -165,8 +168,12 @@ class Graph:
                 shapes[nid] = np.shape(n.value)
                 continue
             ins = [shapes[i] for i in n.inputs]
+            op = OPS[n.op]
+            if op.local is not None and not any(ins):      # scalars in, scalar out
+                shapes[nid] = ()
+                continue
             try:
-                shapes[nid] = tuple(OPS[n.op].shape(ins, n.attrs))
+                shapes[nid] = tuple(op.shape(ins, n.attrs))
             except ValueError as exc:
                 raise GraphError(f"node {nid!r} ({n.op}): shape mismatch {ins}: {exc}", nid) from None
         return shapes

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .graph import Graph
+from .nogc import paused_gc
 from .ops import LEAF, OPS
 
 FORWARD, SEED, BACKWARD = "forward", "seed", "backward"
@@ -34,6 +35,14 @@ class Program:
     users: list[int]                # number of input edges that read each node
     output: int
     shapes: dict[str, tuple]
+
+    def initial_values(self) -> list:
+        """Leaves hold their (current) values, op nodes nothing yet."""
+        values: list = [None] * len(self.ids)
+        nodes, ids = self.graph.nodes, self.ids
+        for k in self.leaf_nodes:
+            values[k] = nodes[ids[k]].value
+        return values
 
     @property
     def n_forward(self) -> int:
@@ -67,16 +76,23 @@ class Program:
 
     def __post_init__(self):
         self._fpos = {n: k for k, n in enumerate(self.op_nodes)}
-
-    @property
-    def all_scalar(self) -> bool:
-        return all(s == () for s in self.shapes.values())
+        nodes = self.graph.nodes
+        self.labels = {nid: nodes[nid].label for nid in self.ids}
+        self.all_scalar = all(s == () for s in self.shapes.values())
+        self.leaf_nodes = [k for k, o in enumerate(self.ops) if o == LEAF]
+        self.initial_vstate = bytes(1 if o == LEAF else 0 for o in self.ops)
+        self.vectorisable = self.all_scalar and all(
+            OPS[o].local is not None for o in self.ops if o != LEAF)
 
 
 def compile_graph(graph: Graph) -> Program:
     """Validate and compile. Raises GraphError."""
-    topo = graph.validate()
-    shapes = graph.shapes(topo)
+    with paused_gc():
+        return _compile(graph)
+
+
+def _compile(graph: Graph) -> Program:
+    topo, shapes = graph.checked()
     index = {nid: k for k, nid in enumerate(topo)}
     nodes = [graph.nodes[nid] for nid in topo]
     inputs = [tuple(index[i] for i in n.inputs) for n in nodes]
@@ -116,6 +132,5 @@ def _same_group(p: Program, a: int, b: int) -> bool:
 
 
 def is_vectorisable(program: Program) -> bool:
-    return program.all_scalar and all(
-        OPS[o].local is not None for o in program.ops if o != LEAF)
+    return program.vectorisable
 

@@ -22,17 +22,15 @@ class Stepper:
     def __init__(self, graph: Graph | Program):
         self.program = graph if isinstance(graph, Program) else compile_graph(graph)
         p = self.program
-        nodes = p.graph.nodes
-        self.values: list = [nodes[nid].value if op == LEAF else None
-                             for nid, op in zip(p.ids, p.ops)]
-        self.vstate = bytearray(COMPUTED if op == LEAF else PENDING for op in p.ops)
+        self.values: list = p.initial_values()
+        self.vstate = bytearray(p.initial_vstate)
         self.grads: list = [None] * len(p.ids)
         self.received: list[int] = [0] * len(p.ids)
         self.grads_stale = False
         self.cursor = 0
         self._records: list[StepRecord | None] = [None] * p.total
         self._batch: fastpath.BatchLog | None = None
-        self.labels = {nid: nodes[nid].label for nid in p.ids}
+        self.labels = p.labels          # shared with the program: renames show everywhere
 
     # ---- queries -----------------------------------------------------------
     @property
