@@ -7,6 +7,7 @@ The QUndoStack's clean state is what decides whether the document counts as modi
 from __future__ import annotations
 
 import numpy as np
+import shiboken6
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..engine import fmt
@@ -89,11 +90,12 @@ class UndoBinding:
         self.stack.setClean()
 
     def _clean_changed(self, clean: bool) -> None:
-        if self.doc is not None:
+        # QUndoStack's destructor clears itself and emits: nothing to update then.
+        if self.doc is not None and shiboken6.isValid(self.stack):
             self.doc.set_modified(not clean)
 
     def _index_changed(self, _index: int) -> None:
         # A command's mutator marks the document modified; when that lands on the
         # clean index (e.g. undo back to the saved state) the stack wins.
-        if self.doc is not None:
+        if self.doc is not None and shiboken6.isValid(self.stack):
             self.doc.set_modified(not self.stack.isClean())

@@ -87,7 +87,6 @@ class MainWindow(QMainWindow):
         self.step_panel.step_clicked.connect(lambda row: self.doc.run_to(row + 1))
         self.inspector.edit_committed.connect(self.view.setFocus)
         self.inspector.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
-        self.undo_stack.cleanChanged.connect(lambda _clean: self._update_title())
 
     # ---- the document ----------------------------------------------------------------
     def set_document(self, doc: Document) -> None:
