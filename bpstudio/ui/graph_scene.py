@@ -1,0 +1,421 @@
+"""The canvas scene: one NodeItem per node, batched edge tiles, lit edges of the step.
+
+The scene is the only place that reads the model. It connects to the document's
+signals itself: a step updates only the items `document.touched()` names plus the
+highlight of the old and new step; anything larger bumps a generation number so
+each card refills itself when it is next painted (only visible cards do the work).
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QPen, QTransform
+from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsRectItem,
+                               QGraphicsScene, QToolTip)
+
+from ..engine import OPS, fmt
+from ..model.document import Document
+from .edge_item import EdgeItem, EdgeTiles, contribution_width
+from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
+from .theme import Style, Theme
+
+OVERVIEW_SCALE = 0.12     # below this zoom the cards are drawn by the edge tiles instead
+CARD_DIGITS = 4
+
+
+def number_text(x) -> str:
+    """A value as a card shows it: 4 significant digits; tensors as shape + preview."""
+    if x is None:
+        return ""
+    if isinstance(x, np.ndarray):
+        if x.size <= 3:
+            return fmt(x, 3)
+        head = ", ".join(fmt(v, 3) for v in x.ravel()[:2])
+        return f"[{head}, …]"
+    return fmt(x, CARD_DIGITS)
+
+
+def op_symbol(op: str, attrs: dict | None) -> str | None:
+    if op == "leaf":
+        return None
+    if op == "pow":
+        k = float((attrs or {}).get("exponent", 0))
+        return f"^{int(k)}" if k == int(k) else f"^{fmt(k, 3)}"
+    return OPS[op].symbol
+
+
+class GraphScene(QGraphicsScene):
+    node_selected = Signal(str)                                  # '' when cleared
+    node_moved_by_user = Signal(str, float, float, float, float)  # id, old x, y, new x, y
+    current_node_changed = Signal(str)                           # '' before the first step
+
+    def __init__(self, document: Document, theme: Theme | None = None):
+        super().__init__()
+        self._theme = theme or Theme.light()
+        self._style = Style(self._theme)
+        self._fresh = Freshness(self._pull)
+        self._doc: Document | None = None
+        self._items: dict[str, NodeItem] = {}
+        self._checks: dict[str, tuple[bool, float]] = {}
+        self._drag_start: dict[str, QPointF] = {}
+        self._selecting = False
+        self._last_selected = ""
+        self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
+        self.setBackgroundBrush(self._style.color["background"])
+        self.selectionChanged.connect(self._emit_selection)
+        self.set_document(document)
+
+    # ---- building ---------------------------------------------------------------
+    def set_document(self, document: Document) -> None:
+        """Drop every item and build the canvas for `document`."""
+        if self._doc is not None:
+            self._connect(self._doc, False)
+        self._doc = document
+        self._items, self._checks, self._drag_start = {}, {}, {}
+        self._lit: list[EdgeItem] = []
+        self._marked: set[str] = set()
+        self._current: str | None = None
+        self.clear()
+        self._build()
+        self._connect(document, True)
+        self.refresh_all()
+
+    def _connect(self, doc: Document, on: bool) -> None:
+        pairs = ((doc.cursor_moved, self._on_cursor_moved), (doc.leaf_edited, self._on_leaf_edited),
+                 (doc.label_changed, self._on_label_changed), (doc.node_moved, self._on_node_moved),
+                 (doc.note_changed, self._on_note_changed))
+        for signal, slot in pairs:
+            (signal.connect if on else signal.disconnect)(slot)
+
+    def _build(self) -> None:
+        program = self._doc.stepper.program
+        positions = self._doc.positions()
+        self._ids = program.ids
+        xy = np.array([positions.get(nid, (0.0, 0.0)) for nid in self._ids], dtype=float)
+        self._layer = QGraphicsRectItem()            # parent of all cards: hide them at once
+        self._layer.setFlag(QGraphicsItem.ItemHasNoContents)
+        for nid, (x, y) in zip(self._ids, xy.tolist()):
+            item = NodeItem(nid, self._style, self._fresh, self._layer)
+            item.setPos(x, y)
+            item.set_content(self._label_text(nid), self._symbol(nid))
+            if self._doc.note(nid):
+                item.set_note(True)
+            self._items[nid] = item
+        self.addItem(self._layer)
+        src = np.array([j for ins in program.inputs for j in ins], dtype=np.int64)
+        dst = np.array([i for i, ins in enumerate(program.inputs) for _ in ins], dtype=np.int64)
+        self._tiles = EdgeTiles(self._style, xy, src, dst)
+        for tile in self._tiles.tiles:
+            self.addItem(tile)
+        self._beacon = self._make_beacon()
+        self._fit_scene_rect()
+
+    def _make_beacon(self) -> QGraphicsEllipseItem:
+        """A ring of fixed screen size around the current node when zoomed out."""
+        ring = QGraphicsEllipseItem(-26, -26, 52, 52)
+        ring.setFlag(QGraphicsItem.ItemIgnoresTransformations)
+        ring.setPen(QPen(self._style.color["current"], 5))
+        ring.setBrush(Qt.NoBrush)
+        ring.setZValue(5)
+        ring.setVisible(False)
+        ring.setAcceptedMouseButtons(Qt.NoButton)
+        self.addItem(ring)
+        return ring
+
+    def _fit_scene_rect(self) -> None:
+        xy = self._tiles.positions
+        if len(xy) == 0:
+            self.setSceneRect(QRectF(-200, -200, 400, 400))
+            return
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        pad = 90.0
+        self.setSceneRect(QRectF(lo[0] - pad, lo[1] - pad, hi[0] - lo[0] + 2 * pad,
+                                 hi[1] - lo[1] + 2 * pad))
+
+    def _label_text(self, nid: str) -> str:
+        label = self._doc.graph.nodes[nid].label
+        shape = self._doc.stepper.program.shapes.get(nid, ())
+        return f"{label}  {'×'.join(map(str, shape))}" if shape else label
+
+    def _symbol(self, nid: str) -> str | None:
+        node = self._doc.graph.nodes[nid]
+        return op_symbol(node.op, node.attrs)
+
+    # ---- reading the model into items ------------------------------------------------
+    def _pull(self, item: NodeItem) -> None:
+        st = self._doc.stepper
+        i = st.program.index[item.node_id]
+        state = ("pending", "computed", "stale")[st.vstate[i]]
+        grad_state = st.grad_state(item.node_id)
+        data = PENDING_TEXT if state == "pending" else number_text(st.values[i])
+        grad = "" if grad_state == "none" else number_text(st.grads[i])
+        item.fill(data, grad, state, grad_state, self._fresh.gen)
+
+    def _refresh_item(self, nid: str) -> None:
+        item = self._items[nid]
+        self._pull(item)
+        item.update()
+
+    def refresh_all(self) -> None:
+        """Re-read every node. Cheap: visible cards refill when repainted, others later."""
+        self._fresh.gen += 1
+        self._highlight_step()
+        self.update()
+
+    # ---- document signals -------------------------------------------------------------
+    def _on_cursor_moved(self, old: int, new: int) -> None:
+        touched = self._doc.touched(old, new)
+        if touched is None:
+            self.refresh_all()
+            return
+        for nid in touched:
+            self._refresh_item(nid)
+        self._highlight_step()
+
+    def _on_leaf_edited(self, node_id: str) -> None:
+        self.refresh_all()                # the stale marks reach downstream
+
+    def _on_label_changed(self, node_id: str) -> None:
+        self._items[node_id].set_content(self._label_text(node_id), self._symbol(node_id))
+
+    def _on_note_changed(self, node_id: str) -> None:
+        self._items[node_id].set_note(bool(self._doc.note(node_id)))
+
+    def _on_node_moved(self, node_id: str, pos) -> None:
+        item = self._items[node_id]
+        if item.pos() != QPointF(pos[0], pos[1]):
+            item.setPos(pos[0], pos[1])
+        self._geometry_changed([node_id])
+
+    def _geometry_changed(self, node_ids) -> None:
+        program = self._doc.stepper.program
+        for nid in node_ids:
+            i = program.index[nid]
+            p = self._items[nid].pos()
+            self._tiles.move(i, p.x(), p.y(), program.inputs[i])
+        self.setSceneRect(self.sceneRect().united(self._layer.childrenBoundingRect()
+                                                  if len(node_ids) > 50 else self._moved_rect(node_ids)))
+        if self._current and (set(node_ids) & ({self._current} | self._marked)):
+            self._highlight_step()
+
+    def _moved_rect(self, node_ids) -> QRectF:
+        rect = QRectF()
+        for nid in node_ids:
+            rect = rect.united(self._items[nid].sceneBoundingRect())
+        return rect
+
+    # ---- the current step -------------------------------------------------------------
+    def current_node(self) -> str | None:
+        rec = self._doc.stepper.current
+        return rec.node if rec is not None else None
+
+    def _highlight_step(self) -> None:
+        """Light the current node, its inputs and the edges between them."""
+        rec = self._doc.stepper.current
+        for nid in self._marked:
+            self._items[nid].set_marks(None, None)
+        self._marked = set()
+        for edge in self._lit:
+            edge.setVisible(False)
+        node = rec.node if rec is not None else None
+        if self._current and self._current != node:
+            self._items[self._current].set_current(None)
+        self._used = 0
+        if rec is not None:
+            self._items[node].set_current(rec.kind)
+            if rec.kind == "forward":
+                self._light_forward(rec)
+            elif rec.kind == "seed":
+                self._mark(node, None, "current")
+            else:
+                self._light_backward(rec)
+        self._place_beacon(node)
+        if node != self._current:
+            self._current = node
+            self.current_node_changed.emit(node or "")
+
+    def _mark(self, nid: str, data_mark: str | None, grad_mark: str | None) -> None:
+        self._items[nid].set_marks(data_mark, grad_mark)
+        self._marked.add(nid)
+
+    def _light_forward(self, rec) -> None:
+        self._mark(rec.node, "current", None)
+        target = self._items[rec.node].in_port()
+        for nid in dict.fromkeys(rec.inputs):
+            self._mark(nid, "current", None)
+            self._lit_edge().set_edge(nid, rec.node, self._items[nid].out_port(), target,
+                                      "forward_edge", 4.5)
+
+    def _light_backward(self, rec) -> None:
+        st = self._doc.stepper
+        self._mark(rec.node, None, "current")
+        target = self._items[rec.node].in_port()
+        arrivals: dict[str, int] = {}
+        for flow in rec.flows:
+            arrivals[flow.target] = arrivals.get(flow.target, 0) + 1
+        seen: dict[str, int] = {}
+        for flow in rec.flows:
+            t = flow.target
+            earlier = st.received[st.program.index[t]] - arrivals[t] + seen.get(t, 0)
+            seen[t] = seen.get(t, 0) + 1
+            colour, width, dashed = _flow_look(flow.contribution)
+            label = _flow_label(flow, earlier)
+            self._mark(t, None, colour)
+            self._lit_edge().set_edge(t, rec.node, self._items[t].out_port(), target, colour,
+                                      width, label, arrow_at_start=True, dashed=dashed)
+
+    def _lit_edge(self) -> EdgeItem:
+        if self._used == len(self._lit):
+            edge = EdgeItem(self._style)
+            self.addItem(edge)
+            self._lit.append(edge)
+        edge = self._lit[self._used]
+        edge.setVisible(True)
+        self._used += 1
+        return edge
+
+    def lit_edges(self) -> list[EdgeItem]:
+        """The edges lit for the current step (for tests and the step panel)."""
+        return [e for e in self._lit if e.isVisible()]
+
+    def _place_beacon(self, node: str | None) -> None:
+        if node is None:
+            self._beacon.setVisible(False)
+            return
+        self._beacon.setPos(self._items[node].pos())
+        self._beacon.setVisible(self._zoomed_out)
+
+    # ---- zoom, theme, badges ----------------------------------------------------------
+    _zoomed_out = False
+
+    def set_view_scale(self, scale: float) -> None:
+        """Called by the view when its zoom changes: switch between cards and overview."""
+        overview = scale < OVERVIEW_SCALE
+        if self._layer.isVisible() == overview:
+            self._layer.setVisible(not overview)
+            self._tiles.set_overview(overview)
+        self._zoomed_out = scale < TEXT_LOD
+        self._beacon.setVisible(self._zoomed_out and self._current is not None)
+
+    def is_overview(self) -> bool:
+        return not self._layer.isVisible()
+
+    def theme(self) -> Theme:
+        return self._theme
+
+    def style(self) -> Style:
+        return self._style
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme, self._style = theme, Style(theme)
+        self.setBackgroundBrush(self._style.color["background"])
+        for item in self._items.values():
+            item.set_style(self._style)
+        self._tiles.set_style(self._style)
+        for edge in self._lit:
+            edge.set_style(self._style)
+        self._beacon.setPen(QPen(self._style.color["current"], 5))
+        self._highlight_step()
+
+    def set_check_results(self, results: dict[str, tuple[bool, float]] | None) -> None:
+        """Numeric-check badge per leaf: (ok?, relative error); None or {} clears."""
+        results = dict(results or {})
+        for nid in set(self._checks) - set(results):
+            if nid in self._items:
+                self._items[nid].set_badge(None)
+        for nid, (ok, _err) in results.items():
+            if nid in self._items:
+                self._items[nid].set_badge(bool(ok))
+        self._checks = results
+
+    # ---- selection and dragging ---------------------------------------------------------
+    def node_item(self, node_id: str) -> NodeItem:
+        return self._items[node_id]
+
+    def selected_node(self) -> str | None:
+        for item in self.selectedItems():
+            if isinstance(item, NodeItem):
+                return item.node_id
+        return None
+
+    def select_node(self, node_id: str | None) -> None:
+        self._selecting = True
+        try:
+            self.clearSelection()
+            if node_id:
+                self._items[node_id].setSelected(True)
+        finally:
+            self._selecting = False
+        self._emit_selection()
+
+    def _emit_selection(self) -> None:
+        if self._selecting:
+            return
+        current = self.selected_node() or ""
+        if current != self._last_selected:
+            self._last_selected = current
+            self.node_selected.emit(current)
+
+    def mousePressEvent(self, event) -> None:
+        super().mousePressEvent(event)
+        if event.button() == Qt.LeftButton:
+            self._drag_start = {it.node_id: it.pos() for it in self.selectedItems()
+                                if isinstance(it, NodeItem)}
+
+    def mouseMoveEvent(self, event) -> None:
+        super().mouseMoveEvent(event)
+        if self._drag_start and event.buttons() & Qt.LeftButton:
+            self._geometry_changed(list(self._drag_start))
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() != Qt.LeftButton:
+            return
+        started, self._drag_start = self._drag_start, {}
+        for nid, old in started.items():
+            new = self._items[nid].pos()
+            if new != old:
+                self.node_moved_by_user.emit(nid, old.x(), old.y(), new.x(), new.y())
+
+    def helpEvent(self, event) -> None:
+        """Tooltip: full-precision numbers, the note and the check result."""
+        item = self.itemAt(event.scenePos(), QTransform())
+        if not isinstance(item, NodeItem):
+            QToolTip.hideText()
+            return
+        QToolTip.showText(event.screenPos(), self.tooltip_text(item.node_id), event.widget())
+
+    def tooltip_text(self, nid: str) -> str:
+        st = self._doc.stepper
+        lines = [f"{self._doc.graph.nodes[nid].label}   ({self._doc.graph.nodes[nid].op})",
+                 f"data = {fmt(st.value(nid)) if st.value_state(nid) != 'pending' else 'not computed yet'}",
+                 f"grad = {fmt(st.grad(nid)) if st.grad(nid) is not None else '—'}  ({st.grad_state(nid)})"]
+        if nid in self._checks:
+            ok, err = self._checks[nid]
+            lines.append(f"numeric check: {'ok' if ok else 'MISMATCH'} (relative error {err:.2e})")
+        if self._doc.note(nid):
+            lines.append(f"note: {self._doc.note(nid)}")
+        return "\n".join(lines)
+
+
+def _flow_look(contribution) -> tuple[str, float, bool]:
+    """(theme colour name, width, dashed) of a backward edge carrying `contribution`."""
+    arr = np.asarray(contribution, dtype=float)
+    magnitude = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if magnitude == 0.0:
+        return "grad_zero", 2.5, True
+    sign = float(np.sum(arr))
+    colour = "grad_negative" if sign < 0 else "grad_positive"
+    return colour, contribution_width(magnitude), False
+
+
+def _flow_label(flow, earlier: int) -> str:
+    """The contribution; once the target already holds grad, the running sum."""
+    c = number_text(flow.contribution)
+    if earlier <= 0:
+        return c
+    return f"{number_text(flow.grad_before)} + {_signed(c)} = {number_text(flow.grad_after)}"
+
+
+def _signed(text: str) -> str:
+    return f"({text})" if text.startswith("−") else text

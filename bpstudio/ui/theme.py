@@ -1,0 +1,181 @@
+"""Colours, fonts and card geometry of the canvas.
+
+`Theme` is plain data (hex strings and sizes) so it can be compared, copied and
+saved; `Style` turns one theme into the Qt objects the items paint with, built once
+per theme and shared by every item (no QColor/QPen/QFont is created while painting).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen
+
+
+@dataclass(frozen=True)
+class CardGeometry:
+    """Sizes in scene units (1 unit = 1 pixel at 100 % zoom). With the layout's default
+    gaps (220 between layers, 90 between rows) each edge gets ~65 units."""
+    width: float = 136.0
+    height: float = 68.0
+    header: float = 22.0          # label row; data and grad rows share the rest
+    radius: float = 8.0
+    op_radius: float = 16.0
+    op_gap: float = -6.0          # circle edge to card edge: < 0 overlaps, a gate on the card
+    margin: float = 16.0          # room around the card for highlight, outline, badges
+
+    @property
+    def op_center_x(self) -> float:
+        return -self.width / 2 - self.op_gap - self.op_radius
+
+    @property
+    def op_inset(self) -> float:
+        """How far the op circle reaches into the card (0 if it stays outside)."""
+        return max(0.0, -self.op_gap)
+
+    @property
+    def in_port_x(self) -> float:
+        """Where input edges end (left of the op circle), relative to the card centre."""
+        return self.op_center_x - self.op_radius
+
+    @property
+    def out_port_x(self) -> float:
+        return self.width / 2
+
+
+GEOMETRY = CardGeometry()
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str = "light"
+    background: str = "#f6f6f3"
+    card: str = "#ffffff"
+    card_border: str = "#8c939b"
+    header: str = "#eef1f5"
+    leaf_header: str = "#e3ecf8"
+    text: str = "#1f2328"
+    caption: str = "#6e7781"
+    pending: str = "#b4b9bf"          # a value not computed yet
+    stale: str = "#a0a6ad"            # computed before an upstream leaf changed
+    stale_marker: str = "#bc4c00"
+    current: str = "#ff6a00"          # the node of the current step (and its glow)
+    selection: str = "#7c3aed"
+    forward_edge: str = "#ff6a00"     # input edges of the current forward step
+    edge: str = "#a3a9b0"             # every other edge
+    op_fill: str = "#fff7e0"
+    op_border: str = "#8c939b"
+    grad_positive: str = "#1660d8"
+    grad_negative: str = "#d1242f"
+    grad_zero: str = "#8c939b"
+    accumulating: str = "#c98a00"     # some consumers have sent their grad
+    final: str = "#1a7f37"            # all consumers have sent their grad
+    check_ok: str = "#1a7f37"
+    check_bad: str = "#d1242f"
+    note: str = "#e0a800"
+    overview_card: str = "#9aa3ad"
+    font_family: str = "DejaVu Sans"
+    number_family: str = "DejaVu Sans Mono"
+    label_px: float = 14.0
+    number_px: float = 13.0
+    caption_px: float = 9.5
+    op_px: float = 15.0
+    edge_label_px: float = 13.0
+    font_scale: float = 1.0
+    border_width: float = 1.3
+    edge_width: float = 1.6           # screen pixels, whatever the zoom
+    current_width: float = 6.0
+
+    @classmethod
+    def light(cls) -> "Theme":
+        return cls()
+
+    @classmethod
+    def dark(cls) -> "Theme":
+        return cls(name="dark", background="#1c1d21", card="#2a2c31", card_border="#5d636b",
+                   header="#33363c", leaf_header="#2d3a4d", text="#e8e8e8", caption="#9aa1a9",
+                   pending="#5f656d", stale="#6f757d", stale_marker="#ff9e57",
+                   current="#ff8a1f", selection="#b18cff", forward_edge="#ff8a1f",
+                   edge="#5d636b", op_fill="#3a3424", op_border="#7d838b",
+                   grad_positive="#4c9bff", grad_negative="#ff5a5f", grad_zero="#7d838b",
+                   accumulating="#f0b429", final="#3fbf5f", check_ok="#3fbf5f",
+                   check_bad="#ff5a5f", note="#f0c000", overview_card="#6b727a")
+
+    @classmethod
+    def projector(cls) -> "Theme":
+        """High contrast, bolder lines and slightly larger text for the back row."""
+        return cls(name="projector", background="#ffffff", card="#ffffff",
+                   card_border="#30363d", header="#e8ecf0", leaf_header="#d6e4f7",
+                   text="#000000", caption="#4a525a", pending="#9aa0a6", stale="#8a9097",
+                   current="#ff5a00", edge="#7b828a", grad_positive="#0b4fd0",
+                   grad_negative="#c8102e", overview_card="#59616a",
+                   font_scale=1.12, border_width=2.0, edge_width=2.2, current_width=8.0)
+
+    def scaled(self, font_scale: float) -> "Theme":
+        return replace(self, font_scale=font_scale)
+
+
+def _pen(color: QColor, width: float, style=Qt.SolidLine, cosmetic=False) -> QPen:
+    pen = QPen(color, width, style, Qt.RoundCap, Qt.RoundJoin)
+    pen.setCosmetic(cosmetic)
+    return pen
+
+
+def _font(family: str, px: float, bold=False, italic=False) -> QFont:
+    font = QFont(family)
+    font.setPixelSize(max(1, round(px)))
+    font.setBold(bold)
+    font.setItalic(italic)
+    font.setHintingPreference(QFont.PreferNoHinting)   # smooth scaling when zooming
+    return font
+
+
+class Style:
+    """The Qt objects for one theme, shared by all items of a scene."""
+
+    def __init__(self, theme: Theme, geometry: CardGeometry = GEOMETRY):
+        self.theme = theme
+        self.geo = geometry
+        c = {name: QColor(getattr(theme, name)) for name in theme.__dataclass_fields__
+             if isinstance(getattr(theme, name), str) and getattr(theme, name).startswith("#")}
+        self.color = c
+        self.brush = {name: QBrush(col) for name, col in c.items()}
+        s = theme.font_scale
+        self.label_font = _font(theme.font_family, theme.label_px * s, bold=True)
+        self.number_font = _font(theme.number_family, theme.number_px * s)
+        self.stale_font = _font(theme.number_family, theme.number_px * s, italic=True)
+        self.caption_font = _font(theme.font_family, theme.caption_px * s)
+        self.badge_font = _font(theme.font_family, 13 * s, bold=True)
+        self.op_font = _font(theme.font_family, theme.op_px * s, bold=True)
+        self.op_small_font = _font(theme.font_family, theme.op_px * s * 0.68, bold=True)
+        self.edge_font = _font(theme.number_family, theme.edge_label_px * s, bold=True)
+        self.number_metrics = QFontMetricsF(self.number_font)
+        self.edge_metrics = QFontMetricsF(self.edge_font)
+        bw = theme.border_width
+        self.border_pen = _pen(c["card_border"], bw)
+        self.pending_pen = _pen(c["pending"], bw, Qt.DashLine)
+        self.stale_pen = _pen(c["stale"], bw, Qt.DashLine)
+        self.current_pen = _pen(c["current"], theme.current_width)
+        glow = QColor(c["current"])
+        glow.setAlpha(70)
+        self.glow_pen = _pen(glow, theme.current_width * 3.2)
+        self.selection_pen = _pen(c["selection"], 2.6, Qt.DashLine)
+        self.accumulating_pen = _pen(c["accumulating"], 2.0, Qt.DashLine)
+        self.final_pen = _pen(c["final"], 2.4)
+        self.op_pen = _pen(c["op_border"], bw)
+        self.stub_pen = _pen(c["edge"], 2.0)
+        self.edge_pen = _pen(c["edge"], theme.edge_width, cosmetic=True)
+        self.text_pen = QPen(c["text"])
+        self.caption_pen = QPen(c["caption"])
+        self.badge_pen = QPen(QColor("#ffffff"))
+        self.no_pen = QPen(Qt.NoPen)
+        self._tints: dict[tuple[str, int], QBrush] = {}
+
+    def tint(self, name: str, alpha: int) -> QBrush:
+        """A translucent brush of a theme colour (row highlights), made once."""
+        brush = self._tints.get((name, alpha))
+        if brush is None:
+            col = QColor(self.color[name])
+            col.setAlpha(alpha)
+            brush = self._tints[(name, alpha)] = QBrush(col)
+        return brush

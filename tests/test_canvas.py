@@ -1,0 +1,338 @@
+"""The canvas: one item per node, what a step changes, highlights, selection, drag, LOD."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QWheelEvent
+from PySide6.QtTest import QTest
+
+from bpstudio.engine import Graph
+from bpstudio.model.document import Document
+from bpstudio.ui.graph_scene import GraphScene
+from bpstudio.ui.graph_view import GraphView
+from bpstudio.ui.node_item import NodeItem
+from bpstudio.ui.theme import Theme
+
+MINUS = "\u2212"
+
+
+def expression() -> Graph:
+    """L = (a*b + c) * f, micrograd's first example."""
+    g = Graph(output="L")
+    g.leaf("a", 2.0)
+    g.leaf("b", -3.0)
+    g.leaf("c", 10.0)
+    g.op("e", "mul", "a", "b")
+    g.op("d", "add", "e", "c")
+    g.leaf("f", -2.0)
+    g.op("L", "mul", "d", "f")
+    return g
+
+
+def reused() -> Graph:
+    """L = a*b + a: `a` receives two contributions."""
+    g = Graph(output="L")
+    g.leaf("a", 2.0)
+    g.leaf("b", -3.0)
+    g.op("e", "mul", "a", "b")
+    g.op("L", "add", "e", "a")
+    return g
+
+
+@pytest.fixture
+def doc():
+    return Document(expression())
+
+
+@pytest.fixture
+def canvas(qtbot, doc):
+    scene = GraphScene(doc)
+    view = GraphView(scene)
+    qtbot.addWidget(view)
+    view.resize(1400, 800)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_zoom(1.0)
+    return scene, view
+
+
+def seed_step(doc) -> int:
+    return doc.stepper.program.n_forward
+
+
+# ---- structure ------------------------------------------------------------------------
+def test_every_node_has_an_item_with_label_and_op(canvas, doc):
+    scene, _ = canvas
+    for nid in doc.graph.nodes:
+        item = scene.node_item(nid)
+        assert isinstance(item, NodeItem)
+        assert item.label_text() == nid
+        assert item.pos() == QPointF(*doc.positions()[nid])
+    assert scene.node_item("e").op_symbol() == "×"
+    assert scene.node_item("d").op_symbol() == "+"
+    assert scene.node_item("a").op_symbol() is None
+
+
+def test_layout_runs_left_to_right(canvas):
+    scene, _ = canvas
+    x = {n: scene.node_item(n).pos().x() for n in "abcdefL"}
+    assert x["a"] < x["e"] < x["d"] < x["L"]
+
+
+# ---- values, steps and highlights -----------------------------------------------------
+def test_pending_before_stepping(canvas):
+    scene, _ = canvas
+    e = scene.node_item("e")
+    assert e.state == "pending" and e.data_text() == "·" and e.grad_text() == ""
+    a = scene.node_item("a")
+    assert a.state == "computed" and a.data_text() == "2.0"
+    assert scene.current_node() is None and not any(
+        scene.node_item(n).is_current() for n in "abcdefL")
+
+
+def test_forward_step_updates_the_touched_item_and_lights_its_inputs(canvas, doc):
+    scene, _ = canvas
+    gen = scene._fresh.gen
+    doc.step()
+    assert scene._fresh.gen == gen, "a single step must not refresh every card"
+    e = scene.node_item("e")
+    assert e.data_text() == f"{MINUS}6.0" and e.state == "computed"
+    assert e.is_current() and e.current_kind() == "forward"
+    assert scene.node_item("a").marks() == ("current", None)
+    lit = scene.lit_edges()
+    assert sorted((x.source, x.target) for x in lit) == [("a", "e"), ("b", "e")]
+    assert all(x.colour_name() == "forward_edge" for x in lit)
+    doc.step()
+    assert not e.is_current() and scene.node_item("d").is_current()
+    assert scene.node_item("a").marks() == (None, None)
+
+
+def test_step_back_restores_pending(canvas, doc):
+    scene, _ = canvas
+    doc.step()
+    doc.back()
+    assert scene.node_item("e").data_text() == "·"
+    assert scene.current_node() is None and not scene.lit_edges()
+
+
+def test_seed_highlights_the_output_with_grad_one(canvas, doc):
+    scene, _ = canvas
+    doc.run_to(seed_step(doc) + 1)
+    out = scene.node_item("L")
+    assert out.current_kind() == "seed" and out.grad_text() == "1.0"
+    assert out.grad_state == "final"
+    assert scene.node_item("d").grad_text() == ""          # zeroed, not received yet
+
+
+def test_backward_lights_edges_to_inputs_with_contributions(canvas, doc):
+    scene, _ = canvas
+    doc.run_to(seed_step(doc) + 2)                          # backward through L = d * f
+    assert scene.current_node() == "L" and scene.node_item("L").current_kind() == "backward"
+    edges = {e.source: e for e in scene.lit_edges()}
+    assert set(edges) == {"d", "f"}
+    assert edges["d"].label_text() == f"{MINUS}2.0"          # f.data × L.grad
+    assert edges["f"].label_text() == "4.0"
+    assert edges["d"].colour_name() == "grad_negative"
+    assert edges["f"].colour_name() == "grad_positive"
+    assert all(e.points_to_source() for e in edges.values())
+    assert scene.node_item("d").grad_text() == f"{MINUS}2.0"
+    assert scene.node_item("d").marks() == (None, "grad_negative")
+
+
+def test_second_contribution_shows_the_sum(qtbot):
+    doc = Document(reused())
+    scene = GraphScene(doc)
+    doc.run_to(seed_step(doc) + 2)                          # L = e + a: a gets 1.0
+    first = {e.source: e.label_text() for e in scene.lit_edges()}
+    assert first["a"] == "1.0"
+    assert scene.node_item("a").grad_state == "accumulating"
+    doc.step()                                              # e = a * b: a gets b × 1 = −3
+    second = {e.source: e.label_text() for e in scene.lit_edges()}
+    assert second["a"] == f"1.0 + ({MINUS}3.0) = {MINUS}2.0"
+    assert second["b"] == "2.0"
+    assert scene.node_item("a").grad_text() == f"{MINUS}2.0"
+    assert scene.node_item("a").grad_state == "final"
+
+
+def test_long_jump_refreshes_everything(canvas, doc):
+    scene, _ = canvas
+    doc.run_to_end()
+    assert scene.node_item("a").grad_text() == "6.0"        # b.data × e.grad = (−3)(−2)
+    assert scene.node_item("c").grad_text() == f"{MINUS}2.0"
+    assert all(scene.node_item(n).grad_state == "final" for n in "abcdefL")
+
+
+def test_leaf_edit_marks_downstream_stale(canvas, doc):
+    scene, _ = canvas
+    doc.run_to_end()
+    doc.set_leaf_value("a", 3.0)
+    assert scene.node_item("a").data_text() == "3.0"
+    for nid in "edL":
+        assert scene.node_item(nid).state == "stale", nid
+    assert scene.node_item("c").state == "computed"
+    assert scene.node_item("c").grad_state == "stale"      # grads from the old values
+    doc.run_to_end()
+    assert scene.node_item("e").state == "computed"
+    assert scene.node_item("e").data_text() == f"{MINUS}9.0"
+
+
+def test_label_note_and_badges(canvas, doc):
+    scene, _ = canvas
+    doc.set_label("a", "alpha")
+    assert scene.node_item("a").label_text() == "alpha"
+    doc.set_note("b", "try b = 4")
+    assert scene.node_item("b").has_note()
+    assert "try b = 4" in scene.tooltip_text("b")
+    scene.set_check_results({"a": (True, 1e-9), "b": (False, 0.3)})
+    assert scene.node_item("a").badge() is True and scene.node_item("b").badge() is False
+    assert "MISMATCH" in scene.tooltip_text("b")
+    scene.set_check_results(None)
+    assert scene.node_item("a").badge() is None
+
+
+def test_tensor_cards_show_shape_and_preview(qtbot):
+    g = Graph(output="s")
+    g.leaf("W", np.array([[1.0, 2.0], [3.0, 4.0]]))
+    g.leaf("x", np.array([[0.5], [-1.0]]))
+    g.op("y", "matmul", "W", "x")
+    g.op("s", "sum", "y")
+    doc = Document(g)
+    scene = GraphScene(doc)
+    assert scene.node_item("W").label_text() == "W  2×2"
+    assert scene.node_item("W").data_text() == "[1.0, 2.0, …]"
+    doc.run_to_end()
+    assert scene.node_item("y").data_text() == f"[{MINUS}1.5; {MINUS}2.5]"   # a column
+
+
+# ---- selection and dragging ----------------------------------------------------------------
+def test_selection_signal(canvas, qtbot):
+    scene, _ = canvas
+    with qtbot.waitSignal(scene.node_selected) as blocker:
+        scene.select_node("c")
+    assert blocker.args == ["c"] and scene.selected_node() == "c"
+    with qtbot.waitSignal(scene.node_selected) as blocker:
+        scene.select_node(None)
+    assert blocker.args == [""] and scene.selected_node() is None
+
+
+def test_click_selects_and_drag_end_emits_once(canvas, qtbot, doc):
+    scene, view = canvas
+    item = scene.node_item("a")
+    start = item.pos()
+    moves, selections = [], []
+    scene.node_moved_by_user.connect(lambda *a: moves.append(a))
+    scene.node_selected.connect(selections.append)
+    vp = view.viewport()
+    p0 = view.mapFromScene(start)
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, p0)
+    for k in range(1, 6):
+        QTest.mouseMove(vp, p0 + QPoint(0, 12 * k))
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, p0 + QPoint(0, 60))
+    assert selections == ["a"]
+    assert len(moves) == 1
+    nid, ox, oy, nx, ny = moves[0]
+    assert (nid, ox, oy) == ("a", start.x(), start.y())
+    assert nx == pytest.approx(start.x(), abs=1) and ny == pytest.approx(start.y() + 60, abs=2)
+    assert doc.positions()["a"] == (start.x(), start.y())   # the window's undo command moves it
+    doc.move_node("a", (nx, ny))
+    assert item.pos() == QPointF(nx, ny)
+    doc.move_node("a", (start.x(), start.y()))               # undo
+    assert item.pos() == start
+
+
+def test_click_on_background_pans_not_moves(canvas, qtbot):
+    scene, view = canvas
+    moves = []
+    scene.node_moved_by_user.connect(lambda *a: moves.append(a))
+    vp = view.viewport()
+    QTest.mousePress(vp, Qt.LeftButton, Qt.NoModifier, QPoint(5, 5))
+    QTest.mouseMove(vp, QPoint(60, 60))
+    QTest.mouseRelease(vp, Qt.LeftButton, Qt.NoModifier, QPoint(60, 60))
+    assert moves == [] and scene.selected_node() is None
+
+
+# ---- view: zoom, level of detail, theme ---------------------------------------------------------
+def test_level_of_detail_switch(canvas, qtbot):
+    scene, view = canvas
+    item = scene.node_item("d")
+    view.center_on_node("d", animate=False)
+    view.grab()
+    assert item.last_detail == "full"
+    view.set_zoom(0.25)
+    view.center_on_node("d", animate=False)
+    view.grab()
+    assert item.last_detail == "plain" and not scene.is_overview()
+    view.set_zoom(0.05)
+    assert scene.is_overview()
+    view.set_zoom(1.0)
+    assert not scene.is_overview()
+
+
+def test_wheel_zooms_and_fit_shows_everything(canvas):
+    scene, view = canvas
+    before = view.scale_factor()
+    centre = QPointF(view.viewport().rect().center())
+    wheel = QWheelEvent(centre, view.mapToGlobal(centre.toPoint()).toPointF(), QPoint(0, 0),
+                        QPoint(0, 240), Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+    view.wheelEvent(wheel)
+    assert view.scale_factor() > before
+    view.zoom_out()
+    view.fit()
+    visible = view.visible_scene_rect()
+    for nid in "abcdefL":
+        assert visible.contains(scene.node_item(nid).sceneBoundingRect())
+
+
+def test_center_on_node_and_follow(canvas, doc):
+    scene, view = canvas
+    view.set_zoom(4.0)                                      # the graph no longer fits
+    view.center_on_node("L", animate=False)
+    assert view.visible_scene_rect().contains(scene.node_item("L").pos())
+    view.center_on_node("a", animate=False)
+    view.set_follow(True)
+    doc.run_to(seed_step(doc) + 1)
+    view._animation and view._animation.setCurrentTime(10_000)   # finish the glide now
+    assert view.visible_scene_rect().contains(scene.node_item("L").sceneBoundingRect())
+    view.set_follow(False)
+    doc.reset()
+    assert view.visible_scene_rect().contains(scene.node_item("L").pos())
+
+
+def test_theme_switch(canvas, doc):
+    scene, view = canvas
+    doc.run_to(seed_step(doc) + 2)
+    scene.set_theme(Theme.dark())
+    assert scene.backgroundBrush().color() == QColor(Theme.dark().background)
+    assert scene.style().theme.name == "dark"
+    assert scene.node_item("L").is_current() and len(scene.lit_edges()) == 2
+    scene.set_theme(Theme.projector())
+    assert scene.style().theme.font_scale > 1
+    assert not view.grab().isNull()
+
+
+def test_current_node_is_painted_in_the_current_colour(canvas, doc):
+    """The thick border of the current card must be there in the pixels."""
+    scene, view = canvas
+    doc.run_to(seed_step(doc) + 3)                          # backward through d
+    view.center_on_node("d", animate=False)
+    image = view.grab().toImage()
+    card = scene.node_item("d").card_rect().translated(scene.node_item("d").pos())
+    border = view.mapFromScene(QPointF(card.center().x(), card.top()))
+    want = QColor(Theme.light().current)
+    near = [QColor(image.pixel(border.x(), border.y() + dy)) for dy in range(-3, 4)]
+    assert any(abs(c.red() - want.red()) + abs(c.green() - want.green())
+               + abs(c.blue() - want.blue()) < 40 for c in near)
+
+
+def test_new_document_rebuilds(canvas, doc):
+    scene, _ = canvas
+    other = Document(reused())
+    scene.set_document(other)
+    assert scene.node_item("a").label_text() == "a"
+    with pytest.raises(KeyError):
+        scene.node_item("f")
+    doc.step()                                               # the old document is disconnected
+    assert scene.current_node() is None
+    other.step()
+    assert scene.current_node() == "e"
