@@ -68,15 +68,15 @@ def press(qtbot, w, key, times=1, modifier=Qt.NoModifier):
 
 
 def scene_text(w: MainWindow) -> str:
-    """Every text the canvas shows (text items, or item texts() the cards expose)."""
+    """Every text the canvas shows (text items, and the label/data/grad of node cards)."""
     parts = []
     for item in w.scene.items():
         if isinstance(item, QGraphicsSimpleTextItem):
             parts.append(item.text())
         elif isinstance(item, QGraphicsTextItem):
             parts.append(item.toPlainText())
-        elif hasattr(item, "texts"):
-            parts.extend(item.texts())
+        elif hasattr(item, "data_text"):                    # the canvas's node cards
+            parts.extend((item.label_text(), item.data_text(), item.grad_text()))
     return "\n".join(parts)
 
 

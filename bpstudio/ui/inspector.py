@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QFormLayout, QLabel, QLineEdit, QVBoxL
 
 from ..engine import OPS, fmt
 from .commands import RenameCommand, SetNoteCommand, SetValueCommand
+from .step_panel import DisplayLabels
 
 ERROR_STYLE = "QLineEdit { border: 2px solid #d32f2f; }"
 
@@ -62,7 +63,7 @@ def local_derivative_lines(doc, node_id: str) -> list[str]:
     op = OPS.get(p.ops[i])
     if op is None or not p.inputs[i]:
         return []
-    labels = s.labels
+    labels = DisplayLabels(s.labels)
     out = labels[node_id]
     ins = [labels[p.ids[j]] for j in p.inputs[i]]
     k = (p.attrs[i] or {}).get("exponent")
@@ -72,10 +73,18 @@ def local_derivative_lines(doc, node_id: str) -> list[str]:
         text = op.local_text[slot] if slot < len(op.local_text) else "?"
         text = text.format(out=out, a=ins[0], b=ins[-1], k=fmt(k) if k is not None else "k")
         line = f"∂{out}/∂{name} = {text}"
-        if numbers is not None:
+        if numbers is not None and not _is_number(text):
             line += f" = {fmt(numbers[slot])}"
         lines.append(line)
     return lines
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.replace("\u2212", "-"))
+        return True
+    except ValueError:
+        return False
 
 
 def _local_numbers(doc, i: int, op):
@@ -96,13 +105,17 @@ class Inspector(QWidget):
     def __init__(self, push=None, parent=None):
         super().__init__(parent)
         self.doc = None
-        self.node_id: str | None = None
+        self.selected: str | None = None     # the node the user clicked
+        self.current: str | None = None      # the current step's node (shown if none is)
         self.push = push or (lambda cmd: cmd.redo())
         self._build()
         self.refresh()
 
     def _build(self) -> None:
         self.title = QLabel()
+        self.caption = QLabel()
+        self.caption.setObjectName("inspectorCaption")
+        self.caption.setStyleSheet("color: palette(dark);")
         font = self.title.font()
         font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.4)
         font.setBold(True)
@@ -150,6 +163,7 @@ class Inspector(QWidget):
         form.addRow("Note", self.note_edit)
         col = QVBoxLayout(self)
         col.addWidget(self.title)
+        col.addWidget(self.caption)
         col.addLayout(form)
         col.addWidget(self.live_box)
         col.addStretch(1)
@@ -161,18 +175,33 @@ class Inspector(QWidget):
                         self.doc.note_changed, self.doc.live_changed):
                 sig.disconnect(self._model_changed)
         self.doc = doc
-        self.node_id = None
+        self.selected = self.current = None
         for sig in (doc.cursor_moved, doc.leaf_edited, doc.label_changed,
                     doc.note_changed, doc.live_changed):
             sig.connect(self._model_changed)
         self.refresh()
 
+    @property
+    def node_id(self) -> str | None:
+        """The node shown: the selected one, else the current step's."""
+        return self.selected or self.current
+
+    def _known(self, node_id: str | None) -> str | None:
+        ok = node_id and self.doc is not None and node_id in self.doc.graph.nodes
+        return node_id if ok else None
+
     def set_node(self, node_id: str | None) -> None:
-        if node_id is not None and (self.doc is None or node_id not in self.doc.graph.nodes):
-            node_id = None
-        self.node_id = node_id
+        """Show the selected node (None: follow the current step again)."""
+        self.selected = self._known(node_id)
         self._set_error("")
         self.refresh(force=True)
+
+    def set_current(self, node_id: str | None) -> None:
+        shown = self.node_id
+        self.current = self._known(node_id)
+        if self.node_id != shown:
+            self._set_error("")
+            self.refresh(force=True)
 
     def _model_changed(self, *_args) -> None:
         self.refresh()
@@ -189,6 +218,7 @@ class Inspector(QWidget):
             w.setEnabled(editing)
         if not editing:
             self.title.setText("Select a node" if self.doc else "No document")
+            self.caption.setText("click a card, or step: the current node shows here")
             for w in (self.op_label, self.role_label, self.grad_label, self.local_label,
                       self.state_label, self.grad_state_label):
                 w.setText("")
@@ -202,6 +232,7 @@ class Inspector(QWidget):
         node = doc.graph.nodes[nid]
         op = "leaf" if node.is_leaf else f"{node.op} ({OPS[node.op].symbol})"
         self.title.setText(node.label)
+        self.caption.setText("selected" if self.selected else "the current step's node")
         _set_unless_editing(self.label_edit, node.label, force)
         self.op_label.setText(op)
         self.role_label.setText(node.role or "computed")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox)
 
@@ -34,6 +34,8 @@ class MainWindow(QMainWindow):
         self.doc: Document | None = None
         self.last_error = ""
         self.error_box: QMessageBox | None = None
+        self._hovered: str | None = None
+        self._fitted = False
         self.undo_stack = QUndoStack(self)
         self._undo_binding = UndoBinding(self.undo_stack)
         self.scene = GraphScene(document, theme)
@@ -54,6 +56,12 @@ class MainWindow(QMainWindow):
         self.set_document(document)
 
     # ---- construction --------------------------------------------------------------
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._fitted:                 # fit once the viewport has its real size
+            self._fitted = True
+            QTimer.singleShot(0, self.view.fit)
+
     def _build_docks(self) -> None:
         self.inspector = Inspector(push=self.undo_stack.push)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
@@ -84,6 +92,7 @@ class MainWindow(QMainWindow):
     def _connect_parts(self) -> None:
         self.scene.node_selected.connect(self._node_selected)
         self.scene.node_moved_by_user.connect(self._node_moved_by_user)
+        self.scene.current_node_changed.connect(self.inspector.set_current)
         self.step_panel.step_clicked.connect(lambda row: self.doc.run_to(row + 1))
         self.inspector.edit_committed.connect(self.view.setFocus)
         self.inspector.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -105,6 +114,7 @@ class MainWindow(QMainWindow):
             self.scene.set_document(doc)
         self.step_panel.set_document(doc)
         self.inspector.set_document(doc)
+        self.inspector.set_current(self.scene.current_node())
         doc.cursor_moved.connect(self._cursor_moved)
         doc.modified_changed.connect(self._modified_changed)
         doc.leaf_edited.connect(self._leaf_edited)
@@ -328,9 +338,26 @@ class MainWindow(QMainWindow):
             event.acceptProposedAction()
             self.open_path(paths[0])
 
+    def _hover(self, pos) -> None:
+        """Describe the node under the mouse in the status bar (or the selection)."""
+        item = self.view.itemAt(pos)
+        while item is not None and not isinstance(getattr(item, "node_id", None), str):
+            item = item.parentItem()
+        node_id = item.node_id if item is not None else None
+        if node_id == self._hovered or self.doc is None:
+            return
+        self._hovered = node_id
+        shown = node_id or self.scene.selected_node()
+        if shown and shown in self.doc.graph.nodes:
+            self.statusBar().showMessage(self.describe_node(shown))
+        else:
+            self.statusBar().clearMessage()
+
     def eventFilter(self, obj, event) -> bool:
-        """Drops on the canvas open files too (the view would hand them to the scene)."""
+        """Hover info, and drops on the canvas open files too (not handed to the scene)."""
         kind = event.type()
+        if kind == QEvent.MouseMove and obj is self.view.viewport():
+            self._hover(event.position().toPoint())
         if kind in (QEvent.DragEnter, QEvent.DragMove) and dropped_paths(event.mimeData()):
             event.acceptProposedAction()
             return True

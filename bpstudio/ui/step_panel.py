@@ -20,12 +20,28 @@ CURRENT_BG = QColor(255, 214, 102)       # the same amber a lecturer sees on the
 CURRENT_FG = QColor(20, 20, 20)
 
 
+class DisplayLabels:
+    """Labels as the chain-rule text shows them: a compound label such as 'x1*w1 + x2*w2'
+    gets parentheses, so '(x1*w1 + x2*w2).grad' cannot be misread. Wrapped on demand,
+    so a 65k-node graph costs nothing per step."""
+
+    __slots__ = ("base",)
+    COMPOUND = frozenset(" +-*/×÷^@()−·")
+
+    def __init__(self, base: dict[str, str]):
+        self.base = base
+
+    def __getitem__(self, node_id: str) -> str:
+        label = self.base[node_id]
+        return f"({label})" if self.COMPOUND.intersection(label) else label
+
+
 def step_summary(stepper, step: int) -> tuple[str, str]:
     """(kind, words) for a step, e.g. ('forward', 'e = a × b') or ('backward', 'e → a, b')."""
     p = stepper.program
     kind = p.kind(step)
     n = p.node_at(step)
-    labels = stepper.labels
+    labels = DisplayLabels(stepper.labels)
     out = labels[p.ids[n]]
     ins = [labels[p.ids[j]] for j in p.inputs[n]]
     if kind == "seed":
@@ -110,7 +126,7 @@ class StepPanel(QWidget):
         self.body.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.body.setAlignment(Qt.AlignTop | Qt.AlignLeft)
         font = self.body.font()
-        font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.6)
+        font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.75)
         self.body.setFont(font)
         head_font = self.heading.font()
         head_font.setPointSizeF(max(head_font.pointSizeF(), 9.0) * 1.15)
@@ -226,7 +242,7 @@ class StepPanel(QWidget):
             parts.append("<p>Press <b>→</b> to compute the first node.</p>")
         else:
             rec = s.current
-            for line in rec.lines(s.labels):
+            for line in rec.lines(DisplayLabels(s.labels)):
                 parts.append(_line_html(line))
             if rec.kind == "backward":
                 parts.append(f"<p style='color:{_muted(self)}; font-size:small'><i>"
