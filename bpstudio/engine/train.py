@@ -1,0 +1,150 @@
+"""Training as a plain generator of ticks (no threads here; the UI runs it in a worker).
+
+One epoch = forward + backward of the graph over the dataset rows (vectorised
+across rows by BatchEvaluator), then SGD (with optional momentum) on the leaves
+whose role is "parameter". With reduction "sum" the grads of all rows are summed
+and `w -= lr * grad` — exactly the seed notes' convention; "mean" divides by the
+number of rows.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from .batch import BatchEvaluator, GroupBatchEvaluator
+from .graph import Graph
+from .program import Program, compile_graph
+
+
+@dataclass
+class TrainSettings:
+    lr: float = 0.1
+    epochs: int = 100
+    momentum: float = 0.0
+    batch: int | None = None          # rows per update; None = the whole dataset
+    reduction: str = "sum"            # "sum" | "mean" over rows
+
+    @classmethod
+    def from_graph(cls, graph: Graph, **overrides) -> "TrainSettings":
+        t = dict(graph.training or {})
+        s = cls(**{k: t[k] for k in ("lr", "epochs", "momentum", "batch", "reduction")
+                   if t.get(k) is not None})
+        for k, v in overrides.items():
+            if v is not None:
+                setattr(s, k, v)
+        return s
+
+
+@dataclass
+class Tick:
+    """One epoch's plain record: what a plot or a log line needs."""
+    epoch: int                         # 1-based
+    loss: float                        # before this epoch's update; summed or averaged over rows
+    row_losses: np.ndarray
+    grad_norms: dict[str, float]       # per parameter leaf
+    params: dict[str, object]          # the parameters after this epoch's update
+    nonfinite: str | None = None       # the first node (topological order) that went NaN/inf
+    extra: dict = field(default_factory=dict)
+
+
+class Trainer:
+    """Owns its copy of the parameters; the graph is not touched until `write_back`."""
+
+    def __init__(self, graph: Graph, rows: np.ndarray, bindings: list[tuple[str, tuple | None]],
+                 settings: TrainSettings, program: Program | None = None):
+        self.graph = graph
+        self.p = program or compile_graph(graph)
+        self.rows = np.asarray(rows, dtype=np.float64)
+        self.settings = settings
+        idx = self.p.index
+        binds = [(idx[n], i) for n, i in bindings]
+        fast = self.p.vectorisable
+        self.eval = (GroupBatchEvaluator if fast else BatchEvaluator)(self.p, binds)
+        self.param_nodes = [k for k in self.p.leaf_nodes
+                            if graph.nodes[self.p.ids[k]].role == "parameter"]
+        self.params = {k: _copy(graph.nodes[self.p.ids[k]].value) for k in self.param_nodes}
+        self.velocity = {k: 0.0 for k in self.param_nodes}
+        self.epoch = 0
+
+    def evaluate(self, params: dict | None = None):
+        """Forward over all rows: (values, batched flags)."""
+        return self.eval.forward(self.rows, self.params if params is None else params)
+
+    def row_losses(self, vals, n_rows: int | None = None) -> np.ndarray:
+        """The loss of each row (the output of a forward pass over rows)."""
+        out = np.asarray(vals[self.p.output], dtype=np.float64)
+        n = len(self.rows) if n_rows is None else n_rows
+        return np.broadcast_to(out, (n,)) if out.ndim == 0 else out
+
+    def run_epoch(self) -> Tick:
+        """One pass over the rows; the tick's loss is the one computed before the update."""
+        s = self.settings
+        n = len(self.rows)
+        size = s.batch or n
+        norms: dict[str, float] = {}
+        losses = []
+        for lo in range(0, n, size):
+            vals, grads, bad = self._gradients(self.rows[lo:lo + size])
+            losses.append(np.array(self.row_losses(vals, min(size, n - lo)), dtype=np.float64))
+            if bad:
+                return self._tick(bad, norms, np.concatenate(losses))
+            self._update(grads, norms)
+        self.epoch += 1
+        return self._tick(None, norms, np.concatenate(losses))
+
+    def _gradients(self, rows: np.ndarray):
+        vals, batched = self.eval.forward(rows, self.params)
+        bad = self.first_nonfinite(vals)
+        if bad:
+            return vals, None, bad
+        scale = 1.0 / len(rows) if self.settings.reduction == "mean" else 1.0
+        seed = np.full(len(rows), scale) if batched is None or batched[self.p.output] else scale
+        grads = self.eval.backward(vals, batched, seed)
+        return vals, grads, self.first_nonfinite(grads)
+
+    def _update(self, grads, norms: dict) -> None:
+        s = self.settings
+        ids, params, velocity = self.p.ids, self.params, self.velocity
+        for k, g in zip(self.param_nodes, self.eval.param_grads(grads, self.param_nodes)):
+            if g is None:
+                continue
+            norms[ids[k]] = abs(g) if isinstance(g, float) else float(np.sqrt(np.sum(g * g)))
+            if s.momentum:
+                velocity[k] = s.momentum * velocity[k] + g
+                g = velocity[k]
+            params[k] = params[k] - s.lr * g
+
+    def _tick(self, bad: str | None, norms: dict, losses: np.ndarray) -> Tick:
+        total = float(np.sum(losses) if self.settings.reduction == "sum" else np.mean(losses))
+        return Tick(self.epoch, total, losses, norms,
+                    {self.p.ids[k]: _copy(v) for k, v in self.params.items()}, bad)
+
+    def first_nonfinite(self, vals) -> str | None:
+        """The first node, in topological order, holding NaN or ±inf."""
+        k = self.eval.first_nonfinite(vals)
+        return None if k is None else self.p.ids[k]
+
+    def write_back(self) -> None:
+        """Put the trained parameters into the graph's leaves."""
+        for k, v in self.params.items():
+            self.graph.nodes[self.p.ids[k]].value = _copy(v)
+
+    def reset(self, initial: dict[int, object]) -> None:
+        self.params = {k: _copy(v) for k, v in initial.items()}
+        self.velocity = {k: 0.0 for k in self.param_nodes}
+        self.epoch = 0
+
+
+def train(trainer: Trainer, epochs: int | None = None) -> Iterator[Tick]:
+    """Yield one Tick per epoch; stop early at a non-finite value (the tick names it)."""
+    for _ in range(trainer.settings.epochs if epochs is None else epochs):
+        tick = trainer.run_epoch()
+        yield tick
+        if tick.nonfinite:
+            return
+
+
+def _copy(v):
+    return v.copy() if isinstance(v, np.ndarray) else float(v)
