@@ -23,8 +23,12 @@ class CliError(Exception):
 
 
 def _load(path: str, row: int | None = None):
+    """Load a graph (and bind a dataset row); any problem becomes a one-line CliError."""
     from . import load
     from .engine.graph import GraphError
+    from .io import GraphFormatError
+    from .io.dataset import DatasetError, bind_row
+    from .io.snippet import SnippetError
     p = Path(path)
     if not p.exists():
         raise CliError(f"{path}:0: no such file")
@@ -32,15 +36,14 @@ def _load(path: str, row: int | None = None):
         raise CliError(f"{path}:0: is a folder, not a graph file")
     try:
         graph = load(p)
-        if row is not None or graph.dataset:
-            from .io.dataset import bind_row
-            if row is not None or graph.dataset.get("rows") or graph.dataset.get("csv"):
-                bind_row(graph, row or 0, base_dir=p.parent)
+        ds = graph.dataset or {}
+        if row is not None or ds.get("rows") or ds.get("csv"):
+            bind_row(graph, row or 0, base_dir=p.parent)
         return graph
-    except GraphError as exc:
-        raise CliError(f"{path}:1: {exc}") from None
-    except (ValueError, OSError) as exc:    # GraphFormatError, SnippetError, dataset errors
-        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except (GraphFormatError, SnippetError) as exc:
+        raise CliError(str(exc)) from None
+    except (GraphError, DatasetError, ValueError, OSError) as exc:
+        text = " ".join(str(exc).split()) or type(exc).__name__
         raise CliError(text if text.startswith(str(path)) else f"{path}:1: {text}") from None
 
 
@@ -69,7 +72,7 @@ def cmd_grad(args) -> int:
         print(json.dumps(out))
         return 0
     _print_table(["id", "label", "op", "data", "grad"],
-                 [[r["id"], r["label"], r["op"], fmt(r["data"], 10), fmt(r["grad"], 10)]
+                 [[r["id"], r["label"], r["op"], fmt(r["data"], 10, "-"), fmt(r["grad"], 10, "-")]
                   for r in rows])
     return 0
 
@@ -93,7 +96,7 @@ def cmd_check(args) -> int:
              "numeric": _jsonable(r.numeric), "error": r.error, "ok": r.ok} for r in results]}))
     else:
         _print_table(["id", "label", "analytic", "numeric", "error", "ok"],
-                     [[r.node, r.label, fmt(r.analytic, 10), fmt(r.numeric, 10),
+                     [[r.node, r.label, fmt(r.analytic, 10, "-"), fmt(r.numeric, 10, "-"),
                        f"{r.error:.2e}", "ok" if r.ok else "DIFFERS"] for r in results])
     if bad:
         names = ", ".join(r.node for r in bad)

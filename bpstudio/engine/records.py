@@ -11,30 +11,29 @@ from .ops import OPS
 MINUS = "\u2212"
 
 
-def fmt(x: Any, digits: int = 6) -> str:
+def fmt(x: Any, digits: int = 6, minus: str = MINUS) -> str:
     """A number as a lecturer writes it: 6.0, −1.5, 0.707107; tensors compactly."""
     if x is None:
         return "?"
     if isinstance(x, np.ndarray):
-        return _fmt_array(x, digits)
+        return _fmt_array(x, digits, minus)
     x = float(x)
     if x != x:
         return "NaN"
     if x in (float("inf"), float("-inf")):
-        return ("−" if x < 0 else "") + "∞"
-    if x == int(x) and abs(x) < 1e15:
-        s = f"{x:.1f}"
-    else:
-        s = f"{x:.{digits}g}"
-    return s.replace("-", MINUS)
+        return (minus if x < 0 else "") + "∞"
+    s = f"{x:.{digits}g}"
+    if not any(ch in s for ch in ".e"):
+        s += ".0"
+    return s.replace("-", minus)
 
 
-def _fmt_array(a: np.ndarray, digits: int) -> str:
+def _fmt_array(a: np.ndarray, digits: int, minus: str) -> str:
     if a.size > 6:
         return f"[{a.shape[0]}×{a.shape[1]}]" if a.ndim == 2 else f"[shape {a.shape}]"
     if a.ndim == 2:
-        return "[" + "; ".join(", ".join(fmt(v, digits) for v in row) for row in a) + "]"
-    return "[" + ", ".join(fmt(v, digits) for v in a.ravel()) + "]"
+        return "[" + "; ".join(", ".join(fmt(v, digits, minus) for v in row) for row in a) + "]"
+    return "[" + ", ".join(fmt(v, digits, minus) for v in a.ravel()) + "]"
 
 
 def paren(x: Any) -> str:
