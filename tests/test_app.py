@@ -8,14 +8,14 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDropEvent
 from PySide6.QtWidgets import QApplication, QGraphicsSimpleTextItem, QGraphicsTextItem
 
 from bpstudio.engine import Graph
 from bpstudio.model.document import Document
 from bpstudio.paths import EXAMPLES
-from bpstudio.ui.app import builtin_expression
+from bpstudio.ui.app import builtin_expression, initial_document, run_app
 from bpstudio.ui.dialogs import KeyboardMapDialog, SnippetDialog
 from bpstudio.ui.inspector import parse_value
 from bpstudio.ui.main_window import MainWindow
@@ -166,6 +166,9 @@ def test_clicking_a_step_row_jumps_there(window, qtbot):
         assert w.doc.stepper.cursor == row + 1
         assert w.step_panel.model.data(index, Qt.BackgroundRole) is not None
     assert "forward" in w.step_panel.model.data(w.step_panel.model.index(0))
+    lst.setFocus()                                   # arrows still step, not move a cell
+    press(qtbot, w, Qt.Key_Right)
+    assert w.doc.stepper.cursor == 2
 
 
 # ---- editing ---------------------------------------------------------------------------
@@ -393,3 +396,29 @@ def test_every_example_opens(window):
     for path in files:
         assert window.open_path(path), window.last_error
         assert window.doc.source == path
+
+
+# ---- starting the app ----------------------------------------------------------------------------
+
+def test_initial_document_falls_back_with_a_reason(tmp_path):
+    doc, error = initial_document(None)
+    assert error == "" and len(doc.graph) == 7
+    doc, error = initial_document(tmp_path / "missing.json")
+    assert "missing.json" in error and len(doc.graph) == 7
+
+
+def test_run_app_shows_the_window_and_returns(qapp, tmp_path):
+    for fmt in (QSettings.NativeFormat, QSettings.IniFormat):    # never the user's settings
+        QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path))
+    seen = {}
+
+    def close_window():
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, MainWindow) and widget.isVisible():
+                seen["title"] = widget.windowTitle()
+                widget.close()
+        QApplication.quit()
+
+    QTimer.singleShot(0, close_window)
+    assert run_app() == 0
+    assert seen["title"].endswith("— bpstudio")
