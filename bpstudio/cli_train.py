@@ -1,0 +1,75 @@
+"""`bpstudio train FILE [--epochs N] [--lr X] [--save OUT] [--json]` — headless training."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def add_parser(sub) -> None:
+    t = sub.add_parser("train", help="train the graph on its dataset; print the loss per epoch")
+    t.add_argument("file")
+    t.add_argument("--epochs", type=int, default=None, help="default: the file's training.epochs")
+    t.add_argument("--lr", type=float, default=None, help="default: the file's training.lr")
+    t.add_argument("--momentum", type=float, default=None)
+    t.add_argument("--batch", type=int, default=None, help="rows per update (default: all)")
+    t.add_argument("--save", metavar="OUT", default=None, help="save the trained graph here")
+    t.add_argument("--json", action="store_true", help='print {"loss": [...], "epochs": N}')
+    t.set_defaults(func=cmd_train)
+
+
+def make_trainer(graph, base_dir, **overrides):
+    """A Trainer for a loaded graph with a dataset; raises ValueError with a clear message."""
+    from .engine.train import Trainer, TrainSettings
+    from .io.dataset import load_rows, resolve_columns
+    ds = graph.dataset or {}
+    if not (ds.get("rows") or ds.get("csv")):
+        raise ValueError("the file has no dataset to train on")
+    rows = load_rows(graph, base_dir)
+    bindings = resolve_columns(graph, ds["columns"])
+    settings = TrainSettings.from_graph(graph, **overrides)
+    if settings.lr <= 0 or settings.epochs < 0 or (settings.batch is not None and settings.batch < 1):
+        raise ValueError("lr must be > 0, epochs ≥ 0 and batch ≥ 1")
+    return Trainer(graph, rows, bindings, settings)
+
+
+def cmd_train(args) -> int:
+    from .cli import CliError, _load
+    from .engine.train import train
+    graph = _load(args.file)
+    try:
+        trainer = make_trainer(graph, Path(args.file).parent, lr=args.lr, epochs=args.epochs,
+                               momentum=args.momentum, batch=args.batch)
+    except ValueError as exc:
+        raise CliError(f"{args.file}:1: {' '.join(str(exc).split())}") from None
+    losses, stopped = [], None
+    for tick in train(trainer):
+        if tick.nonfinite:
+            stopped = tick
+            break
+        losses.append(tick.loss)
+        if not args.json:
+            print(f"epoch {tick.epoch:5d}  loss {tick.loss:.10g}")
+    trainer.write_back()
+    if args.json:
+        vals, _ = trainer.evaluate()
+        print(json.dumps({"loss": losses, "epochs": len(losses),
+                          "row_losses": np.asarray(trainer.row_losses(vals)).tolist()}))
+    if args.save:
+        _save(graph, args.save)
+    if stopped is not None:
+        print(f"bpstudio: {args.file}: training stopped at epoch {stopped.epoch + 1}: "
+              f"node {stopped.nonfinite!r} is not finite (NaN or ±inf)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _save(graph, out: str) -> None:
+    from . import save
+    from .cli import CliError
+    try:
+        save(graph, out)
+    except OSError as exc:
+        raise CliError(f"{out}:0: cannot save: {exc.strerror or exc}") from None
