@@ -368,6 +368,9 @@ def test_numeric_check_reports_in_status_bar(window, qtbot):
         press(qtbot, w, Qt.Key_G, modifier=Qt.ControlModifier)
     qtbot.waitUntil(lambda: "agree" in w.statusBar().currentMessage())
     assert w.statusBar().currentMessage().startswith("4 leaves agree, worst error")
+    assert w.check_label.text().startswith("✓ 4 leaves agree")
+    type_into(qtbot, inspect(w, qtbot, "a").data_edit, "3")     # the badges are now stale
+    assert w.check_label.text() == ""
 
 
 def test_nan_is_flagged_in_status_bar(qtbot, settings):

@@ -52,7 +52,7 @@ def edit_text(value) -> str:
     """The editable text of a leaf's value (round-trips exactly through parse_value)."""
     if isinstance(value, np.ndarray):
         return json.dumps(value.tolist())
-    return repr(float(value))
+    return repr(float(value)).replace("-", "\u2212")     # the minus the canvas shows
 
 
 def local_derivative_lines(doc, node_id: str) -> list[str]:

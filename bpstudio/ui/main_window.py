@@ -84,6 +84,9 @@ class MainWindow(QMainWindow):
         self.step_panel.set_orientation(Qt.Vertical if side else Qt.Horizontal)
 
     def _build_status_bar(self) -> None:
+        self.check_label = QLabel()
+        self.check_label.setObjectName("checkSummary")
+        self.statusBar().addPermanentWidget(self.check_label)
         self.nonfinite_label = QLabel()
         self.nonfinite_label.setObjectName("nonfinite")
         self.nonfinite_label.setStyleSheet("color: #d32f2f; font-weight: bold;")
@@ -108,6 +111,7 @@ class MainWindow(QMainWindow):
             old.live_changed.disconnect(self._live_changed)
         self.doc = doc
         self.nonfinite = NonFiniteTracker(doc)
+        self.check_label.setText("")
         self.checker.cancel()
         self._undo_binding.set_document(doc)
         if old is not None:
@@ -139,6 +143,7 @@ class MainWindow(QMainWindow):
 
     def _leaf_edited(self, node_id: str) -> None:
         self.scene.set_check_results({})          # old badges no longer apply
+        self.check_label.setText("")
         label = self.doc.graph.nodes[node_id].label
         if not self.doc.live:
             self.statusBar().showMessage(f"{label} changed: downstream values and grads are "
@@ -197,6 +202,9 @@ class MainWindow(QMainWindow):
             return
         self.scene.set_check_results({r.node: (r.ok, r.error) for r in results})
         self.statusBar().showMessage(summary)
+        ok = bool(results) and all(r.ok for r in results)
+        self.check_label.setText(("✓ " if ok else "✗ ") + summary)
+        self.check_label.setStyleSheet(f"color: {'#1a7f37' if ok else '#d32f2f'};")
 
     # ---- files ---------------------------------------------------------------------------
     def open_path(self, path: str | Path) -> bool:
