@@ -132,7 +132,20 @@ class StepPanel(QWidget):
         head_font.setPointSizeF(max(head_font.pointSizeF(), 9.0) * 1.15)
         head_font.setBold(True)
         self.heading.setFont(head_font)
+        self.list = self._make_list()
+        self.list.clicked.connect(self._row_clicked)
+        self.list.activated.connect(self._row_clicked)
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.addWidget(self._make_words())
+        self.splitter.addWidget(self.list)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        self._sized = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
 
+    def _make_words(self) -> QScrollArea:
         top = QWidget()
         col = QVBoxLayout(top)
         col.setContentsMargins(10, 6, 10, 6)
@@ -143,20 +156,7 @@ class StepPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-
-        self.list = self._make_list()
-        self.list.clicked.connect(self._row_clicked)
-        self.list.activated.connect(self._row_clicked)
-
-        self.splitter = QSplitter(Qt.Horizontal)
-        self.splitter.addWidget(scroll)
-        self.splitter.addWidget(self.list)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self._sized = False
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.splitter)
+        return scroll
 
     def _make_list(self) -> QTableView:
         """A one-column QTableView: with fixed row heights it never walks all rows.
