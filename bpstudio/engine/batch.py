@@ -126,6 +126,8 @@ class BatchEvaluator:
         shape = self.shape[j]
         if not is_batched:
             return reduce_to_shape(c, shape)
+        if np.shape(c) == (r,) + shape:
+            return c
         c = np.broadcast_to(c, np.broadcast_shapes(np.shape(c), (r,)))
         aligned = (r,) + (1,) * (c.ndim - 1 - len(shape)) + shape
         return np.reshape(reduce_to_shape(c, aligned), (r,) + shape)

@@ -96,13 +96,15 @@ class Trainer:
 
     def _gradients(self, rows: np.ndarray):
         vals, batched = self.eval.forward(rows, self.params)
-        bad = self.first_nonfinite(vals)
-        if bad:
-            return vals, None, bad
+        if not np.all(np.isfinite(vals[self.p.output])):     # NaN/inf reach the loss
+            return vals, None, self.first_nonfinite(vals) or self.p.ids[self.p.output]
         scale = 1.0 / len(rows) if self.settings.reduction == "mean" else 1.0
         seed = np.full(len(rows), scale) if batched is None or batched[self.p.output] else scale
         grads = self.eval.backward(vals, batched, seed)
-        return vals, grads, self.first_nonfinite(grads)
+        pg = self.eval.param_grads(grads, self.param_nodes)
+        if not all(g is None or np.all(np.isfinite(g)) for g in pg):
+            return vals, None, self.first_nonfinite(grads)
+        return vals, grads, None
 
     def _update(self, grads, norms: dict) -> None:
         s = self.settings
