@@ -36,6 +36,8 @@ class Document:
         self.note_changed = Signal()      # (node_id)
         self.modified_changed = Signal()  # (bool)
         self.live_changed = Signal()      # (bool)
+        self.training_changed = Signal()  # (key) a training setting changed
+        self.values_replaced = Signal()   # () many leaves changed at once (training, reset)
         cursor = int((graph.view or {}).get("cursor", 0) or 0)
         if cursor:
             self.stepper.run_to(cursor)
@@ -169,6 +171,42 @@ class Document:
         self.note_changed.emit(node_id)
         self.set_modified(True)
         return True
+
+    # ---- training ------------------------------------------------------------
+    def training_setting(self, key: str, default=None):
+        return (self.graph.training or {}).get(key, default)
+
+    def set_training(self, key: str, value) -> bool:
+        """Change one training setting (lr, epochs, momentum, batch, reduction, loss)."""
+        training = self.graph.training = dict(self.graph.training or {})
+        if key in training and training[key] == value and type(training[key]) is type(value):
+            return False
+        training[key] = value
+        self.training_changed.emit(key)
+        self.set_modified(True)
+        return True
+
+    def parameter_values(self) -> dict[str, object]:
+        return {n.id: n.value for n in self.graph.leaves() if n.role == "parameter"}
+
+    def replace_values(self, values: dict[str, object], row: int | None = None) -> None:
+        """Put many leaf values at once (trained weights, a dataset row); the stepper
+        starts over and keeps its cursor. One signal: values_replaced."""
+        for nid, v in values.items():
+            self.graph.nodes[nid].value = v.copy() if isinstance(v, np.ndarray) else float(v)
+        if row is not None and self.graph.dataset:
+            from ..io.dataset import bind_row
+            bind_row(self.graph, row, base_dir=self.base_dir)
+        cursor = self.stepper.cursor
+        self.stepper = Stepper(self.stepper.program)
+        self.stepper.run_to(cursor)
+        self.values_replaced.emit()
+        self.set_modified(True)
+
+    @property
+    def base_dir(self):
+        src = self.path or self.source
+        return src.parent if src else None
 
     # ---- positions -----------------------------------------------------------
     def positions(self) -> dict[str, tuple[float, float]]:
