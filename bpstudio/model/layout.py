@@ -3,16 +3,21 @@
 Edges are ``(input, consumer)``: data flows left to right and the output is the
 rightmost node.  Pipeline, all iterative (no recursion) and deterministic:
 
-1. ranks: longest path to the output (each node sits just left of its leftmost
-   consumer), then a refinement that moves groups of nodes to shorten edges;
+1. ranks: a topological order from the longest path to the output; nodes with
+   more inputs than consumers go as far left as their inputs allow, the others
+   just left of their leftmost consumer (so a leaf sits by its consumer); then
+   "promotion" moves small groups of nodes to shorten edges (fewer dummies);
 2. long edges are split into chains of dummy nodes, one per layer crossed;
 3. layer orders: barycenter sweeps, vectorised per layer with numpy;
-4. coordinates: each layer pulled towards its neighbours' mean height, kept in
-   order and at least ``node_gap`` apart; ``x = layer * layer_gap``.
+4. coordinates: Jacobi passes pull nodes towards their neighbours' mean height
+   and dummies onto the straight line of their edge, each layer kept in order and
+   at least ``node_gap`` apart (vectorised over all layers); x = layer * layer_gap.
 """
 from __future__ import annotations
 
+import gc
 from collections import deque
+from contextlib import contextmanager
 from collections.abc import Iterable
 
 import numpy as np
@@ -38,12 +43,12 @@ def _index_graph(node_ids, edges) -> tuple[int, np.ndarray, np.ndarray]:
     return n, src[keep], dst[keep]
 
 
-def _csr(n: int, keys: np.ndarray, values: np.ndarray) -> tuple[list, list]:
+def _csr(n: int, keys: np.ndarray, values: np.ndarray) -> list[list[int]]:
     """Adjacency lists (Python lists, for the sequential passes) grouped by key."""
     order = np.argsort(keys, kind="stable")
     starts = np.searchsorted(keys[order], np.arange(n + 1)).tolist()
     flat = values[order].tolist()
-    return [flat[starts[i]:starts[i + 1]] for i in range(n)], starts
+    return [flat[starts[i]:starts[i + 1]] for i in range(n)]
 
 
 # --------------------------------------------------------------------------- ranks
@@ -52,7 +57,7 @@ def _longest_path_to_sink(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarra
 
     Kahn's algorithm from the sinks; a cycle is broken at its lowest-index node.
     """
-    inputs, _ = _csr(n, dst, src)
+    inputs = _csr(n, dst, src)
     pending = np.bincount(src, minlength=n).tolist()
     dist = [0] * n
     ready = [v for v in range(n - 1, -1, -1) if pending[v] == 0]
@@ -112,15 +117,16 @@ def _tight_closure(v, ranks, neighbours, direction, stamp, mark, cap):
     return members
 
 
-def _promote(ranks: list, inputs: list, consumers: list, extra_cap: int) -> None:
+def _promote(ranks: list, inputs: list, consumers: list, extra_cap: int, leftward: bool) -> None:
     """Shorten edges by moving small groups: a node with more consumers than inputs
-    tries to move right (more inputs: left) together with its tight closure, by the
-    closure's slack, if that lowers the total edge length.  Worklist, in place."""
+    tries to move right (with ``leftward``, one with more inputs tries left)
+    together with its tight closure, by the closure's slack, if that lowers the
+    total edge length.  Worklist; ``ranks`` is updated in place."""
     net = [len(inputs[v]) - len(consumers[v]) for v in range(len(ranks))]
-    mark = [-1] * len(ranks)
-    queued = [d != 0 for d in net]
-    work = deque(v for v, d in enumerate(net) if d)
-    stamp = 0
+    wanted = [d < 0 or (leftward and d > 0) for d in net]
+    queued = wanted[:]
+    work = deque(v for v, flag in enumerate(wanted) if flag)
+    mark, stamp = [-1] * len(ranks), 0
     while work:
         v = work.popleft()
         queued[v] = False
@@ -128,7 +134,7 @@ def _promote(ranks: list, inputs: list, consumers: list, extra_cap: int) -> None
         neighbours = consumers if direction == 1 else inputs
         stamp += 1
         members = _tight_closure(v, ranks, neighbours, direction, stamp, mark,
-                                 8 + 4 * len(neighbours[v]) + extra_cap)
+                                 4 + 2 * len(neighbours[v]) + extra_cap)
         if members is None or sum([net[u] for u in members]) * direction >= 0:
             continue
         slack = min([(ranks[w] - ranks[u]) * direction for u in members for w in neighbours[u]
@@ -138,58 +144,56 @@ def _promote(ranks: list, inputs: list, consumers: list, extra_cap: int) -> None
         for u in members:
             ranks[u] += direction * slack
         for w in {w for u in members for w in (u, *inputs[u], *consumers[u])}:
-            if net[w] and not queued[w]:
+            if wanted[w] and not queued[w]:
                 queued[w] = True
                 work.append(w)
 
 
 def _ranks(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
-    """Layers: longest path to the output, then ASAP + pull right, then promotion."""
+    """Layers: longest path to the output, then ASAP + pull right, then promotion
+    (bigger groups, and leftward moves too, when the graph is small)."""
     rank = _longest_path_to_sink(n, src, dst)
     forward = rank[src] < rank[dst]
-    inputs, _ = _csr(n, dst[forward], src[forward])
-    consumers, _ = _csr(n, src[forward], dst[forward])
+    inputs = _csr(n, dst[forward], src[forward])
+    consumers = _csr(n, src[forward], dst[forward])
     ranks = _asap_then_pull_right(rank, inputs, consumers)
-    _promote(ranks, inputs, consumers, extra_cap=100_000 // max(n, 1))
+    extra_cap = 200_000 // max(n, 1)
+    _promote(ranks, inputs, consumers, extra_cap, leftward=extra_cap >= 50)
     result = np.asarray(ranks, dtype=np.int64)
     return result - result.min(initial=0)
 
 
 # --------------------------------------------------------------------------- dummies
-def _split_long_edges(rank, src, dst):
-    """Return (layer of every node incl. dummies, owner, seg_u, seg_v).
+class _Chains:
+    """Long edges split into dummy nodes n, n+1, ...: per dummy, the real nodes at
+    the chain's ends and how far along (0..1) the dummy's layer is."""
 
-    Edges are oriented left to right; an edge spanning k layers becomes a chain of
-    k-1 dummy nodes.  ``owner[d]`` is the real node a dummy's chain starts from.
-    """
-    lo, hi = np.minimum(rank[src], rank[dst]), np.maximum(rank[src], rank[dst])
-    left = np.where(rank[src] <= rank[dst], src, dst)
-    right = np.where(rank[src] <= rank[dst], dst, src)
-    keep = hi > lo
-    lo, hi, left, right = lo[keep], hi[keep], left[keep], right[keep]
-    n = len(rank)
-    dummies_per_edge = hi - lo - 1
-    total = int(dummies_per_edge.sum())
-    edge_of = np.repeat(np.arange(len(lo)), dummies_per_edge)
-    first = np.cumsum(dummies_per_edge) - dummies_per_edge  # index of each edge's first dummy
-    step = np.arange(total) - first[edge_of]  # 0.. k-2 along the chain
-    dummy_ids = n + np.arange(total)
-    layer = np.concatenate([rank, lo[edge_of] + 1 + step])
-    owner = np.concatenate([np.arange(n), left[edge_of]])
-    # chain segments: left -> d0 -> d1 ... -> right
-    has = dummies_per_edge > 0
-    prev = np.where(step == 0, left[edge_of], dummy_ids - 1)
-    seg_u = np.concatenate([left[~has], prev, dummy_ids[dummies_per_edge[edge_of] - 1 == step]])
-    seg_v = np.concatenate([right[~has], dummy_ids, right[has]])
-    return layer, owner, seg_u, seg_v
+    def __init__(self, rank: np.ndarray, src: np.ndarray, dst: np.ndarray):
+        forward = rank[src] <= rank[dst]
+        left, right = np.where(forward, src, dst), np.where(forward, dst, src)
+        keep = rank[right] > rank[left]
+        left, right = left[keep], right[keep]
+        lo, hi = rank[left], rank[right]
+        per_edge = hi - lo - 1
+        edge_of = np.repeat(np.arange(len(lo)), per_edge)
+        step = np.arange(len(edge_of)) - (np.cumsum(per_edge) - per_edge)[edge_of]
+        ids = len(rank) + np.arange(len(edge_of))
+        self.layer = np.concatenate([rank, lo[edge_of] + 1 + step])
+        self.left, self.right = left[edge_of], right[edge_of]
+        self.fraction = (step + 1) / (hi - lo)[edge_of]
+        has = per_edge > 0  # segments: left -> first dummy -> ... -> last -> right
+        prev = np.where(step == 0, self.left, ids - 1)
+        last = per_edge[edge_of] - 1 == step
+        self.seg_u = np.concatenate([left[~has], prev, ids[last]])
+        self.seg_v = np.concatenate([right[~has], ids, right[has]])
 
 
 # --------------------------------------------------------------------------- layers
 class _Layers:
     """Nodes grouped by layer plus, per layer, its segments to each neighbour layer.
 
-    ``members[k]`` is a fixed array of layer k's node ids; ``*_slot`` index into it
-    and ``*_nbr`` are the node ids at the other end of each segment.
+    ``members[k]`` is a fixed array of layer k's node ids; ``from_left[k]`` /
+    ``from_right[k]`` are (slot in members[k], node at the other end, degree per slot).
     """
 
     def __init__(self, layer: np.ndarray, seg_u: np.ndarray, seg_v: np.ndarray):
@@ -204,9 +208,8 @@ class _Layers:
         self.from_right = self._grouped(layer[seg_u], local[seg_u], seg_v, count)
 
     def _grouped(self, key_layer, slots, neighbours, count):
-        """Per layer: (slots, neighbour ids, degree per slot) of its segments."""
         order = np.argsort(key_layer, kind="stable")
-        bounds = np.searchsorted(key_layer[order], np.arange(count + 1))
+        bounds = np.searchsorted(key_layer[order], np.arange(count + 1)).tolist()
         slots, neighbours = slots[order], neighbours[order]
         groups = []
         for k in range(count):
@@ -216,93 +219,123 @@ class _Layers:
         return groups
 
 
+def _barycenters(group, values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    slots, neighbours, degree = group
+    sums = np.bincount(slots, weights=values[neighbours], minlength=size)
+    return sums / np.maximum(degree, 1), degree > 0
+
+
 def _sweep(layers: _Layers, pos: np.ndarray, downward: bool) -> None:
-    """One barycenter pass over all layers, left to right or right to left."""
+    """One barycenter pass, left to right or right to left.  Positions are
+    normalised to (0, 1) per layer; a node without neighbours on the sweep side
+    uses its other side, else keeps its place."""
     count = len(layers.members)
     ks = range(1, count) if downward else range(count - 2, -1, -1)
-    groups = layers.from_left if downward else layers.from_right
+    near, far = (layers.from_left, layers.from_right) if downward else (layers.from_right, layers.from_left)
     for k in ks:
         members = layers.members[k]
-        slots, nbrs, degree = groups[k]
-        if len(members) < 2 or len(slots) == 0:
+        size = len(members)
+        if size < 2 or len(near[k][0]) == 0:
             continue
         current = pos[members]
-        sums = np.bincount(slots, weights=pos[nbrs], minlength=len(members))
-        bary = np.where(degree > 0, sums / np.maximum(degree, 1), current)
+        bary, known = _barycenters(near[k], pos, size)
+        if not known.all():
+            other, other_known = _barycenters(far[k], pos, size)
+            bary = np.where(known, bary, np.where(other_known, other, current))
         order = np.lexsort((current, bary))
-        pos[members[order]] = np.arange(len(members))
+        pos[members[order]] = (np.arange(size) + 0.5) / size
 
 
-def _order_layers(layers: _Layers, initial: np.ndarray, sweeps: int) -> np.ndarray:
-    pos = initial.astype(np.float64)
+def _order_layers(layers: _Layers, sweeps: int) -> np.ndarray:
+    pos = np.empty(len(layers.local))
+    for members in layers.members:
+        pos[members] = (np.arange(len(members)) + 0.5) / len(members)
     for i in range(sweeps):
         _sweep(layers, pos, downward=(i % 2 == 0))
     return pos
 
 
 # --------------------------------------------------------------------------- coordinates
-def _spread(desired: np.ndarray, gap: float) -> np.ndarray:
-    """Heights in the given order, >= gap apart, close to ``desired``: the mean of
-    pushing conflicts downwards and pushing them upwards (both feasible)."""
-    steps = np.arange(len(desired)) * gap
+def _segmented_spread(desired: np.ndarray, layer: np.ndarray, within: np.ndarray,
+                      gap: float) -> np.ndarray:
+    """Heights >= gap apart in the given order, close to ``desired``: the mean of
+    pushing conflicts down (running max) and up (running min), both feasible.
+    Arrays are sorted by layer, then order; all layers are done at once, a
+    per-layer offset larger than any value keeping the scans apart."""
+    steps = within * gap
     z = desired - steps
-    down = np.maximum.accumulate(z)
-    up = np.minimum.accumulate(z[::-1])[::-1]
-    return (down + up) / 2 + steps
+    offset = layer * (2.0 * np.abs(z).max(initial=0.0) + 1.0)
+    down = np.maximum.accumulate(z + offset)
+    up = np.minimum.accumulate((z + offset)[::-1])[::-1]
+    return (down + up) / 2 - offset + steps
 
 
-def _coordinate_pass(layers: _Layers, y: np.ndarray, by_pos: list, gap: float, downward: bool) -> None:
-    count = len(layers.members)
-    ks = range(1, count) if downward else range(count - 2, -1, -1)
-    groups = layers.from_left if downward else layers.from_right
-    for k in ks:
-        ordered = by_pos[k]
-        slots, nbrs, degree = groups[k]
-        if len(slots) == 0:
-            continue
-        local = layers.local[ordered]
-        sums = np.bincount(slots, weights=y[nbrs], minlength=len(ordered))[local]
-        deg = degree[local]
-        desired = np.where(deg > 0, sums / np.maximum(deg, 1), y[ordered])
-        y[ordered] = _spread(desired, gap)
-
-
-def _assign_heights(layers: _Layers, pos: np.ndarray, gap: float, passes: int) -> np.ndarray:
-    by_pos = [m[np.argsort(pos[m], kind="stable")] for m in layers.members]
-    y = np.zeros(len(pos))
-    for ordered in by_pos:
-        y[ordered] = (np.arange(len(ordered)) - (len(ordered) - 1) / 2) * gap
-    for i in range(passes):
-        _coordinate_pass(layers, y, by_pos, gap, downward=(i % 2 == 0))
+def _assign_heights(chains: _Chains, pos: np.ndarray, gap: float, passes: int) -> np.ndarray:
+    """Heights keeping each layer's order, >= gap apart.  Each (Jacobi) pass moves
+    real nodes towards the mean height of their neighbours and dummies towards the
+    straight line between their chain's ends (edges are drawn straight)."""
+    n, total = len(chains.layer) - len(chains.left), len(chains.layer)
+    order = np.lexsort((pos, chains.layer))
+    layer = chains.layer[order]
+    starts = np.searchsorted(layer, np.arange(int(layer[-1]) + 2))
+    within = np.arange(total) - starts[layer]
+    y = np.empty(total)
+    y[order] = (within - (np.diff(starts)[layer] - 1) / 2) * gap
+    u, v = chains.seg_u, chains.seg_v
+    degree = np.maximum(np.bincount(u, minlength=total) + np.bincount(v, minlength=total), 1)
+    for _ in range(passes):
+        desired = (np.bincount(u, weights=y[v], minlength=total)
+                   + np.bincount(v, weights=y[u], minlength=total)) / degree
+        ya, yb = y[chains.left], y[chains.right]
+        desired[n:] = ya + (yb - ya) * chains.fraction
+        y[order] = _segmented_spread(desired[order], layer, within, gap)
     return y
 
 
 # --------------------------------------------------------------------------- public API
+@contextmanager
+def _gc_paused():
+    """The layout allocates many small lists but no cycles: skip cyclic GC passes,
+    which would otherwise rescan every live object (e.g. a caller's big graph)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def assign_layers(node_ids, edges) -> dict[str, int]:
     """Layer (0 = leftmost) of every node, as used by :func:`layered_layout`."""
     node_ids = list(node_ids)
-    n, src, dst = _index_graph(node_ids, edges)
-    rank = _ranks(n, src, dst)
+    with _gc_paused():
+        n, src, dst = _index_graph(node_ids, edges)
+        rank = _ranks(n, src, dst)
     return dict(zip(node_ids, rank.tolist()))
 
 
 def layered_layout(node_ids: list[str], edges: list[tuple[str, str]], *,
                    fixed: dict[str, Position] | None = None,
                    layer_gap: float = 220.0, node_gap: float = 90.0) -> dict[str, Position]:
-    """Positions for all nodes; those in ``fixed`` are returned exactly as given."""
+    """Positions for all nodes; those in ``fixed`` are returned exactly as given.
+
+    x = layer * layer_gap (edges go left to right), nodes in a layer >= node_gap
+    apart.  Deterministic; iterative, so 100,000-node chains are fine.
+    """
     node_ids = list(node_ids)
-    n, src, dst = _index_graph(node_ids, edges)
-    if n == 0:
+    if not node_ids:
         return {}
-    rank = _ranks(n, src, dst)
-    layer, owner, seg_u, seg_v = _split_long_edges(rank, src, dst)
-    layers = _Layers(layer, seg_u, seg_v)
-    pos = _order_layers(layers, layers.local.astype(np.float64), sweeps=6)
-    y = _assign_heights(layers, pos, node_gap, passes=4)
-    xs = (rank * layer_gap).tolist()
-    positions = dict(zip(node_ids, zip(xs, y[:n].tolist())))
+    with _gc_paused():
+        n, src, dst = _index_graph(node_ids, edges)
+        rank = _ranks(n, src, dst)
+        chains = _Chains(rank, src, dst)
+        sweeps = 4 if len(chains.layer) < 30_000 else 2  # down, up (, down, up)
+        pos = _order_layers(_Layers(chains.layer, chains.seg_u, chains.seg_v), sweeps)
+        y = _assign_heights(chains, pos, node_gap, passes=4)
+        positions = dict(zip(node_ids, zip((rank * layer_gap).tolist(), y[:n].tolist())))
     if fixed:
-        positions.update({k: v for k, v in fixed.items() if k in positions})
+        positions.update({k: tuple(v) for k, v in fixed.items() if k in positions})
     return positions
 
 

@@ -7,6 +7,7 @@ which micrograd created their ``Value`` objects, so ids do not depend on the
 """
 from __future__ import annotations
 
+import gc
 import random
 from contextlib import contextmanager
 
@@ -80,7 +81,10 @@ def micrograd_demo_graph(n_points: int, hidden: tuple[int, ...] = (16, 16), seed
     with _numbered_values():
         output = _demo_loss(n_points, tuple(hidden), seed)
     node_ids, edges = _walk(output)
-    return node_ids, edges, f"v{output._bp_seq}"
+    output_id = f"v{output._bp_seq}"
+    del output
+    gc.collect()  # micrograd's closures form cycles: free them now, not mid-benchmark
+    return node_ids, edges, output_id
 
 
 if __name__ == "__main__":
