@@ -12,15 +12,16 @@ from PySide6.QtWidgets import QLabel, QMenu, QStyle, QToolBar, QToolButton
 
 def make_action(parent, text: str, slot=None, keys=(), tip: str = "",
                 checkable: bool = False, menu: str = "") -> QAction:
-    """A QAction with zero or more shortcuts (QKeySequence.StandardKey or 'Ctrl+R')."""
+    """A QAction with zero or more shortcuts (QKeySequence.StandardKey or 'Ctrl+R').
+
+    Only a standard key's primary binding is used: the others are mostly keys no
+    lecture laptop has ('Open', 'Zoom In') and would clutter the keyboard map."""
     action = QAction(text, parent)
     seqs: list[QKeySequence] = []
     for key in keys:
-        found = (QKeySequence.keyBindings(key) if isinstance(key, QKeySequence.StandardKey)
-                 else [QKeySequence(key)])
-        for seq in found:
-            if not seq.isEmpty() and seq not in seqs:
-                seqs.append(seq)
+        seq = QKeySequence(key)     # a StandardKey gives its platform's primary binding
+        if not seq.isEmpty() and seq not in seqs:
+            seqs.append(seq)
     if seqs:
         action.setShortcuts(seqs)
     action.setCheckable(checkable)

@@ -27,7 +27,9 @@ class KeyboardMapDialog(QDialog):
         col = QVBoxLayout(self)
         col.addWidget(self.table)
         col.addWidget(buttons)
-        self.resize(560, 520)
+        self.table.setWordWrap(False)
+        self.table.resizeRowsToContents()
+        self.resize(560, 500)
 
     def rows(self) -> list[tuple[str, str, str]]:
         return [tuple(self.table.item(r, c).text() for c in range(3))
