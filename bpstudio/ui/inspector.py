@@ -231,6 +231,9 @@ class Inspector(QWidget):
         doc, s = self.doc, self.doc.stepper
         node = doc.graph.nodes[nid]
         op = "leaf" if node.is_leaf else f"{node.op} ({OPS[node.op].symbol})"
+        shape = np.shape(s.value(nid)) if s.value(nid) is not None else ()
+        if shape:
+            op += " · shape " + "×".join(str(n) for n in shape)
         self.title.setText(node.label)
         self.caption.setText("selected" if self.selected else "the current step's node")
         _set_unless_editing(self.label_edit, node.label, force)

@@ -80,7 +80,8 @@ class StepListModel(QAbstractListModel):
         cursor = self.doc.stepper.cursor
         if role == Qt.DisplayRole:
             kind, words = step_summary(self.doc.stepper, k)
-            return f"{k + 1:>4}   {kind:<8}  {words}"
+            width = len(str(self.doc.stepper.total))
+            return f"{k + 1:>{width}}   {kind:<8}  {words}"
         if role == Qt.BackgroundRole and k == cursor - 1:
             return QBrush(CURRENT_BG)
         if role == Qt.ForegroundRole:
@@ -239,10 +240,17 @@ class StepPanel(QWidget):
         s = self.doc.stepper
         self.heading.setText(self._heading(s))
         self.body.setText(self._body_html(s))
-        if s.cursor:
-            self.list.scrollTo(self.model.index(s.cursor - 1), QAbstractItemView.EnsureVisible)
-        else:
+        self._show_current_row(s.cursor - 1)
+
+    def _show_current_row(self, row: int) -> None:
+        """Keep the current row in sight: centred when it has left the visible rows."""
+        if row < 0:
             self.list.scrollToTop()
+            return
+        index = self.model.index(row)
+        rect = self.list.visualRect(index)
+        if not self.list.viewport().rect().contains(rect):
+            self.list.scrollTo(index, QAbstractItemView.PositionAtCenter)
 
     @staticmethod
     def _heading(s) -> str:
