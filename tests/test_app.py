@@ -393,6 +393,16 @@ def test_selection_shows_node_in_status_bar(window, qtbot):
     assert "grad −2.0" in w.statusBar().currentMessage()
 
 
+def test_hovering_a_card_describes_it(window, qtbot):
+    w = window
+    press(qtbot, w, Qt.Key_End)
+    item = w.scene.node_item(nid(w, "b"))
+    pos = w.view.mapFromScene(item.mapToScene(item.card_rect().center()))
+    qtbot.mouseMove(w.view.viewport(), pos)
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage().startswith("b · leaf"))
+    assert "grad −4.0 (final)" in w.statusBar().currentMessage()
+
+
 def test_every_example_opens(window):
     files = sorted(Path(EXAMPLES).glob("*.json")) + sorted(Path(EXAMPLES).glob("*.py"))
     files = [f for f in files if f.name != "build.py"]

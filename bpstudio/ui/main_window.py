@@ -51,6 +51,7 @@ class MainWindow(QMainWindow):
         self._connect_parts()
         self.setAcceptDrops(True)
         self.view.viewport().installEventFilter(self)
+        self.view.viewport().setMouseTracking(True)     # hover info without a button down
         self.resize(1400, 850)
         self._restore_settings()
         self.set_document(document)
