@@ -228,6 +228,10 @@ def _check_node(n: Node, nodes: dict[str, Node]) -> None:
 
 
 def _check_finite(node_id: str, value) -> None:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise GraphError(f"node {node_id!r}: value is not finite ({value!r})", node_id)
+        return
     if not np.all(np.isfinite(value)):
         raise GraphError(f"node {node_id!r}: value is not finite ({value!r})", node_id)
 
