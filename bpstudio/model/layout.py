@@ -192,30 +192,33 @@ class _Chains:
 class _Layers:
     """Nodes grouped by layer plus, per layer, its segments to each neighbour layer.
 
-    ``members[k]`` is a fixed array of layer k's node ids; ``from_left[k]`` /
-    ``from_right[k]`` are (slot in members[k], node at the other end, degree per slot).
+    Only layers with two or more nodes need ordering: ``multi`` lists them.  For
+    such a layer k, ``members[k]`` is a fixed array of its node ids and
+    ``from_left[k]`` / ``from_right[k]`` are (slot in members[k], node at the
+    other end, degree per slot) of its segments.
     """
 
     def __init__(self, layer: np.ndarray, seg_u: np.ndarray, seg_v: np.ndarray):
         count = int(layer.max(initial=-1)) + 1
         nodes = np.argsort(layer, kind="stable")
         starts = np.searchsorted(layer[nodes], np.arange(count + 1))
-        local = np.empty(len(layer), dtype=np.int64)
-        local[nodes] = np.arange(len(layer)) - starts[layer[nodes]]
-        self.members = [nodes[starts[k]:starts[k + 1]] for k in range(count)]
-        self.local = local
-        self.from_left = self._grouped(layer[seg_v], local[seg_v], seg_u, count)
-        self.from_right = self._grouped(layer[seg_u], local[seg_u], seg_v, count)
+        self.local = np.empty(len(layer), dtype=np.int64)
+        self.local[nodes] = np.arange(len(layer)) - starts[layer[nodes]]
+        self.size = np.diff(starts)
+        self.multi = np.flatnonzero(self.size > 1).tolist()
+        self.members = {k: nodes[starts[k]:starts[k + 1]] for k in self.multi}
+        self.from_left = self._grouped(layer[seg_v], self.local[seg_v], seg_u)
+        self.from_right = self._grouped(layer[seg_u], self.local[seg_u], seg_v)
 
-    def _grouped(self, key_layer, slots, neighbours, count):
+    def _grouped(self, key_layer, slots, neighbours) -> dict:
         order = np.argsort(key_layer, kind="stable")
-        bounds = np.searchsorted(key_layer[order], np.arange(count + 1)).tolist()
+        bounds = np.searchsorted(key_layer[order], np.arange(len(self.size) + 1)).tolist()
         slots, neighbours = slots[order], neighbours[order]
-        groups = []
-        for k in range(count):
+        groups = {}
+        for k in self.multi:
             s = slots[bounds[k]:bounds[k + 1]]
             degree = np.bincount(s, minlength=len(self.members[k]))
-            groups.append((s, neighbours[bounds[k]:bounds[k + 1]], degree))
+            groups[k] = (s, neighbours[bounds[k]:bounds[k + 1]], degree)
         return groups
 
 
@@ -229,13 +232,11 @@ def _sweep(layers: _Layers, pos: np.ndarray, downward: bool) -> None:
     """One barycenter pass, left to right or right to left.  Positions are
     normalised to (0, 1) per layer; a node without neighbours on the sweep side
     uses its other side, else keeps its place."""
-    count = len(layers.members)
-    ks = range(1, count) if downward else range(count - 2, -1, -1)
     near, far = (layers.from_left, layers.from_right) if downward else (layers.from_right, layers.from_left)
-    for k in ks:
+    for k in (layers.multi if downward else reversed(layers.multi)):
         members = layers.members[k]
         size = len(members)
-        if size < 2 or len(near[k][0]) == 0:
+        if len(near[k][0]) == 0:
             continue
         current = pos[members]
         bary, known = _barycenters(near[k], pos, size)
@@ -246,10 +247,8 @@ def _sweep(layers: _Layers, pos: np.ndarray, downward: bool) -> None:
         pos[members[order]] = (np.arange(size) + 0.5) / size
 
 
-def _order_layers(layers: _Layers, sweeps: int) -> np.ndarray:
-    pos = np.empty(len(layers.local))
-    for members in layers.members:
-        pos[members] = (np.arange(len(members)) + 0.5) / len(members)
+def _order_layers(layers: _Layers, layer: np.ndarray, sweeps: int) -> np.ndarray:
+    pos = (layers.local + 0.5) / layers.size[layer]
     for i in range(sweeps):
         _sweep(layers, pos, downward=(i % 2 == 0))
     return pos
@@ -331,7 +330,7 @@ def layered_layout(node_ids: list[str], edges: list[tuple[str, str]], *,
         rank = _ranks(n, src, dst)
         chains = _Chains(rank, src, dst)
         sweeps = 4 if len(chains.layer) < 30_000 else 2  # down, up (, down, up)
-        pos = _order_layers(_Layers(chains.layer, chains.seg_u, chains.seg_v), sweeps)
+        pos = _order_layers(_Layers(chains.layer, chains.seg_u, chains.seg_v), chains.layer, sweeps)
         y = _assign_heights(chains, pos, node_gap, passes=4)
         positions = dict(zip(node_ids, zip((rank * layer_gap).tolist(), y[:n].tolist())))
     if fixed:
