@@ -266,3 +266,34 @@ def test_non_finite_values_are_computed_not_hidden():
     s = Stepper(g)
     s.run_to_end()
     assert math.isnan(s.value("y"))
+
+
+def test_long_jump_back_equals_stepping_back():
+    g, _ = _mlp_graph(12, seed=5)
+    a, b = Stepper(g), Stepper(g)
+    for s in (a, b):
+        s.run_to(s.program.n_forward // 2)
+        s.step()                                     # a record made one by one
+        s.run_to_end()
+    a.reset()                                        # the fast rewind
+    while b.back():
+        pass
+    assert state(a) == state(b) == state(Stepper(g))
+    a.run_to_end(); b.run_to_end()
+    a.run_to(7); b.run_to(a.total - 1)
+    while b.cursor > 7:
+        b.back()
+    assert state(a) == state(b)
+
+
+def test_long_jump_back_into_backward_phase_equals_stepping_back():
+    g, _ = _mlp_graph(14, seed=9)
+    a, b = Stepper(g), Stepper(g)
+    a.run_to_end(); b.run_to_end()
+    k = a.program.n_forward + 40
+    a.run_to(k)
+    while b.cursor > k:
+        b.back()
+    assert state(a) == state(b)
+    a.back(); b.back()
+    assert state(a) == state(b)

@@ -194,3 +194,32 @@ def _accumulate(grads: np.ndarray, g: Group, contrib: np.ndarray) -> np.ndarray:
         grads[t] = b + contrib[idx]
         before[idx] = b
     return before
+
+
+def _edge_tables(plan: Plan):
+    """Per layout edge: its target node and its forward position (built once)."""
+    if getattr(plan, "_edges", None) is None:
+        targets = np.concatenate([g.targets for g in plan.groups]) if plan.groups else \
+            np.empty(0, np.int64)
+        arity = np.diff(plan.edge_off)
+        pos = np.repeat(np.arange(len(arity)), arity)
+        slot = np.arange(len(pos)) - plan.edge_off[pos]
+        plan._edges = (targets, pos, slot)
+    return plan._edges
+
+
+def rewind_backward(stepper, step: int) -> None:
+    """Undo the lazily recorded backward steps [step, cursor) in a few numpy calls:
+    each input's grad goes back to the grad_before of its earliest undone edge."""
+    p, log = stepper.program, stepper._batch
+    f2 = 2 * p.n_forward
+    lo = int(log.plan.edge_off[f2 - (stepper.cursor - 1)])
+    hi = int(log.plan.edge_off[f2 - step + 1])
+    targets, pos, slot = (a[lo:hi] for a in _edge_tables(log.plan))
+    order = np.lexsort((slot, -pos))              # sequential order of the undone edges
+    first_t, first_k = np.unique(targets[order], return_index=True)
+    grads = np.array(stepper.grads, dtype=np.float64)
+    grads[first_t] = log.before[lo:hi][order[first_k]]
+    received = np.asarray(stepper.received) - np.bincount(targets, minlength=len(grads))
+    stepper.grads, stepper.received = grads.tolist(), received.tolist()
+    stepper.cursor = step
