@@ -1,30 +1,26 @@
-"""Edges: batched tiles for the whole graph, a few live items for the current step.
+"""Edge geometry shared by the canvas, and `EdgeItem`: a lit edge of the current step.
 
-A graph of 65k nodes has ~126k edges; one QGraphicsItem each costs seconds to build
-and makes every paint walk them. Instead `EdgeTile` draws all the edges leaving one
-grid cell of nodes as one path (built lazily on first paint, straight lines when
-zoomed out, curves when zoomed in), plus -- when the view is zoomed far out -- that
-cell's cards as plain rectangles. `EdgeItem` is the thick, coloured, labelled edge of
-the current step; the scene keeps only a handful of them.
+Every edge leaves its input's card horizontally and arrives horizontally at the
+consumer's op circle (a cubic, flattened once in numpy). Paths are built from numpy
+arrays in one call and clipped to the exposed rectangle before stroking. The static
+edges of the whole graph are drawn by `edge_layer.EdgeLayer` as the scene background;
+the scene keeps only a handful of `EdgeItem`s, for the current step.
 """
 from __future__ import annotations
 
 import math
+import struct
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from .theme import Style
 
-CURVE_LOD = 0.3          # tiles draw curves at or above this zoom, straight lines below
-
-
-def bend(p0: QPointF, p1: QPointF) -> tuple[QPointF, QPointF]:
-    """Control points of a left-to-right edge: leave and arrive horizontally."""
-    dx = max(abs(p1.x() - p0.x()) * 0.5, 30.0)
-    return QPointF(p0.x() + dx, p0.y()), QPointF(p1.x() - dx, p1.y())
+LIT_SAMPLES = 24
+LABEL_MAX_DISTANCE = 110.0
+_PATH_RECORD = np.dtype([("kind", ">i4"), ("x", ">f8"), ("y", ">f8")])
 
 
 def contribution_width(magnitude: float) -> float:
@@ -34,107 +30,153 @@ def contribution_width(magnitude: float) -> float:
     return 2.5 + 1.4 * min(max(math.log10(magnitude) + 3.0, 0.0), 6.0)
 
 
-class EdgeTile(QGraphicsItem):
-    """All edges leaving one cell of the grid, and that cell's cards for the overview."""
+def edge_polylines(starts: np.ndarray, ends: np.ndarray, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each edge as `samples` points (k × samples arrays of x and y).
 
-    def __init__(self, style: Style):
-        super().__init__()
-        self._style = style
-        self._starts = self._ends = self._cards = np.zeros((0, 2))
-        self._lines: QPainterPath | None = None
-        self._curves: QPainterPath | None = None
-        self._card_path: QPainterPath | None = None
-        self._bounds = QRectF()
-        self.show_cards = False
-        self.setZValue(-2)
+    samples == 2: a straight line. Otherwise an edge leaves and arrives horizontally:
+    a gentle one is one cubic; a steep one (much taller than the gap it crosses)
+    turns down the middle of the gap, runs straight, and turns in -- so a long edge
+    runs between the columns of cards instead of brushing along them. The first
+    half of the points bend away from the start, the second half into the end."""
+    x0, y0, x1, y1 = starts[:, :1], starts[:, 1:], ends[:, :1], ends[:, 1:]
+    if samples == 2:
+        return np.hstack([x0, x1]), np.hstack([y0, y1])
+    t = np.linspace(0.0, 1.0, samples)[None, :]
+    dx = np.maximum(np.abs(x1 - x0) * 0.5, 30.0)
+    a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3
+    xs = a * x0 + b * (x0 + dx) + c * (x1 - dx) + d * x1
+    ys = (a + b) * y0 + (c + d) * y1
+    gap, rise = x1 - x0, y1 - y0
+    steep = ((gap > 0) & (np.abs(rise) > 1.5 * gap)).ravel()
+    if steep.any():
+        sx, sy = _steep_route(x0[steep], y0[steep], x1[steep], y1[steep], samples)
+        xs[steep], ys[steep] = sx, sy
+    return xs, ys
+
+
+def _steep_route(x0, y0, x1, y1, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two rounded corners (quadratic curves) joined by a vertical run at mid-gap."""
+    half = samples // 2
+    t = np.linspace(0.0, 1.0, half)[None, :]
+    mid = (x0 + x1) / 2
+    turn = np.sign(y1 - y0) * np.minimum((x1 - x0) / 2, np.abs(y1 - y0) / 2)
+    u, v, w = (1 - t) ** 2, 2 * (1 - t) * t, t ** 2
+    out_x = u * x0 + v * mid + w * mid                      # (x0,y0) -> corner (mid,y0)
+    out_y = u * y0 + v * y0 + w * (y0 + turn)
+    in_x = u * mid + v * mid + w * x1                       # -> corner (mid,y1) -> (x1,y1)
+    in_y = u * (y1 - turn) + v * y1 + w * y1
+    if samples % 2:
+        out_x, out_y = np.hstack([out_x, mid]), np.hstack([out_y, (y0 + y1) / 2])
+    return np.hstack([out_x, in_x]), np.hstack([out_y, in_y])
+
+
+def path_from_points(x: np.ndarray, y: np.ndarray, line_to: np.ndarray) -> QPainterPath:
+    """A QPainterPath from flat arrays in one go: point i is a move-to where
+    line_to[i] is 0, a line-to otherwise. Uses QPainterPath's stream format, ~50×
+    faster than calling moveTo/lineTo from Python."""
+    n = len(x)
+    path = QPainterPath()
+    if n == 0:
+        return path
+    rec = np.empty(n, _PATH_RECORD)
+    rec["kind"], rec["x"], rec["y"] = line_to, x, y
+    data = struct.pack(">i", n) + rec.tobytes() + struct.pack(">ii", 0, 0)
+    QDataStream(QByteArray(data)) >> path
+    return path
+
+
+def polyline_path(xs: np.ndarray, ys: np.ndarray) -> QPainterPath:
+    """Rows of xs/ys as separate polylines."""
+    kind = np.ones(xs.shape, np.int32)
+    kind[:, 0] = 0
+    return path_from_points(xs.ravel(), ys.ravel(), kind.ravel())
+
+
+def clipped_path(xs: np.ndarray, ys: np.ndarray, rect: QRectF) -> QPainterPath:
+    return clipped_segments(xs, ys, rect)[0]
+
+
+def clipped_segments(xs: np.ndarray, ys: np.ndarray, rect: QRectF) -> tuple[QPainterPath, float]:
+    """The polyline segments cut to `rect` (Liang–Barsky, vectorised), and their total
+    length. Stroking is then proportional to what is on screen: a 20,000-pixel edge
+    crossing a small exposed region costs as much as a short one."""
+    ax, ay = xs[:, :-1].ravel(), ys[:, :-1].ravel()
+    dx, dy = xs[:, 1:].ravel() - ax, ys[:, 1:].ravel() - ay
+    t0, t1 = np.zeros_like(ax), np.ones_like(ax)
+    keep = np.ones(ax.shape, bool)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for p, q in ((-dx, ax - rect.left()), (dx, rect.right() - ax),
+                     (-dy, ay - rect.top()), (dy, rect.bottom() - ay)):
+            r = q / p
+            t0 = np.where(p < 0, np.maximum(t0, r), t0)
+            t1 = np.where(p > 0, np.minimum(t1, r), t1)
+            keep &= ~((p == 0) & (q < 0))
+    keep &= t0 <= t1
+    if not keep.any():
+        return QPainterPath(), 0.0
+    t0, t1, ax, ay, dx, dy = t0[keep], t1[keep], ax[keep], ay[keep], dx[keep], dy[keep]
+    length = float(np.sum((t1 - t0) * np.hypot(dx, dy)))
+    x = np.stack([ax + t0 * dx, ax + t1 * dx], axis=1).ravel()
+    y = np.stack([ay + t0 * dy, ay + t1 * dy], axis=1).ravel()
+    kind = np.zeros(len(x), np.int32)
+    kind[1::2] = 1
+    return path_from_points(x, y, kind), length
+
+
+class _Stroke(QGraphicsItem):
+    """One piece of a lit edge's line. A lit edge is cut in pieces so that the area
+    repainted when it appears or goes is a few thin strips, not its bounding box."""
+
+    def __init__(self, parent: QGraphicsItem):
+        super().__init__(parent)
+        self.setFlag(QGraphicsItem.ItemStacksBehindParent)       # under the label
+        self.setFlag(QGraphicsItem.ItemUsesExtendedStyleOption)  # exposedRect
         self.setAcceptedMouseButtons(Qt.NoButton)
+        self._xs = self._ys = np.zeros((1, 2))
+        self._pen = QPen()
+        self._path = QPainterPath()
+        self._bounds = QRectF()
 
-    def set_geometry(self, starts: np.ndarray, ends: np.ndarray, cards: np.ndarray) -> None:
-        """Edge endpoints (k×2 scene coordinates) and card centres (m×2)."""
+    def set_stroke(self, xs: np.ndarray, ys: np.ndarray, pen: QPen) -> None:
         self.prepareGeometryChange()
-        self._starts, self._ends, self._cards = starts, ends, cards
-        self._lines = self._curves = self._card_path = None
-        g = self._style.geo
-        pts = [a for a in (starts, ends) if len(a)]
-        if len(cards):
-            half = np.array([g.width / 2 + 2, g.height / 2 + 2])
-            pts += [cards - half, cards + half]
-        if pts:
-            allp = np.concatenate(pts)
-            lo, hi = allp.min(axis=0), allp.max(axis=0)
-            self._bounds = QRectF(lo[0] - 4, lo[1] - 4, hi[0] - lo[0] + 8, hi[1] - lo[1] + 8)
-        else:
-            self._bounds = QRectF()
-
-    def set_style(self, style: Style) -> None:
-        self._style = style
-        self._card_path = None
-        self.update()
-
-    def edge_count(self) -> int:
-        return len(self._starts)
+        self._xs, self._ys, self._pen = xs, ys, pen
+        self._path = polyline_path(xs, ys)
+        pad = pen.widthF() / 2 + 1
+        self._bounds = self._path.boundingRect().adjusted(-pad, -pad, pad, pad)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
-        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
-        s = self._style
-        if len(self._starts):
-            painter.setRenderHint(QPainter.Antialiasing, lod >= CURVE_LOD)
-            painter.setPen(s.edge_pen)
-            painter.setBrush(Qt.NoBrush)
-            painter.drawPath(self._curve_path() if lod >= CURVE_LOD else self._line_path())
-        if self.show_cards and len(self._cards):
-            painter.setPen(Qt.NoPen)
-            painter.setBrush(s.brush["overview_card"])
-            painter.drawPath(self._cards_path())
-
-    def _line_path(self) -> QPainterPath:
-        if self._lines is None:
-            path = QPainterPath()
-            for (x0, y0), (x1, y1) in zip(self._starts.tolist(), self._ends.tolist()):
-                path.moveTo(x0, y0)
-                path.lineTo(x1, y1)
-            self._lines = path
-        return self._lines
-
-    def _curve_path(self) -> QPainterPath:
-        if self._curves is None:
-            path = QPainterPath()
-            for (x0, y0), (x1, y1) in zip(self._starts.tolist(), self._ends.tolist()):
-                dx = max(abs(x1 - x0) * 0.5, 30.0)
-                path.moveTo(x0, y0)
-                path.cubicTo(x0 + dx, y0, x1 - dx, y1, x1, y1)
-            self._curves = path
-        return self._curves
-
-    def _cards_path(self) -> QPainterPath:
-        if self._card_path is None:
-            g = self._style.geo
-            path = QPainterPath()
-            w, h = g.width, g.height
-            for x, y in self._cards.tolist():
-                path.addRect(x - w / 2, y - h / 2, w, h)
-            self._card_path = path
-        return self._card_path
+        painter.setRenderHint(QPainter.Antialiasing, True)
+        painter.setPen(self._pen)
+        painter.setBrush(Qt.NoBrush)
+        exposed = option.exposedRect
+        if exposed.contains(self._bounds):
+            painter.drawPath(self._path)
+        else:
+            pad = self._pen.widthF() + 2
+            painter.drawPath(clipped_path(self._xs, self._ys, exposed.adjusted(-pad, -pad, pad, pad)))
 
 
 class EdgeItem(QGraphicsItem):
-    """A lit edge of the current step: thick, coloured, arrowed, optionally labelled."""
+    """A lit edge of the current step: thick, coloured, arrowed, optionally labelled.
+    The item paints the arrow and label; three child strokes paint the line."""
 
     def __init__(self, style: Style):
         super().__init__()
         self._style = style
         self.source = self.target = ""
         self._p0 = self._p1 = QPointF()
-        self._path = QPainterPath()
         self._colour = "forward_edge"
         self._width = 4.0
         self._label = ""
         self._arrow_at_start = False
         self._dashed = False
         self._bounds = QRectF()
+        self._xs = self._ys = np.zeros((1, 2))
+        self._label_at = QPointF()
+        self._strokes = [_Stroke(self) for _ in range(3)]
         self.setZValue(2)
         self.setAcceptedMouseButtons(Qt.NoButton)
 
@@ -147,16 +189,27 @@ class EdgeItem(QGraphicsItem):
         self._p0, self._p1 = QPointF(p0), QPointF(p1)
         self._colour, self._width, self._label = colour, width, label
         self._arrow_at_start, self._dashed = arrow_at_start, dashed
-        c1, c2 = bend(self._p0, self._p1)
-        self._path = QPainterPath(self._p0)
-        self._path.cubicTo(c1, c2, self._p1)
-        bounds = self._path.boundingRect().adjusted(-18, -18, 18, 18)
-        self._bounds = bounds.united(self._label_rect()) if label else bounds
+        self._xs, self._ys = edge_polylines(np.array([[p0.x(), p0.y()]]),
+                                            np.array([[p1.x(), p1.y()]]), LIT_SAMPLES)
+        self._label_at = self._label_anchor()
+        self._restroke()
+        self._bounds = self._arrow_rect()
+        if label:
+            self._bounds = self._bounds.united(self._label_rect())
         self.update()
+
+    def _restroke(self) -> None:
+        pen = QPen(self._style.color[self._colour], self._width,
+                   Qt.DashLine if self._dashed else Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
+        h = LIT_SAMPLES // 2
+        for stroke, (lo, hi) in zip(self._strokes, ((0, h), (h - 1, h + 1), (h, LIT_SAMPLES))):
+            stroke.set_stroke(self._xs[:, lo:hi], self._ys[:, lo:hi], pen)
 
     def set_style(self, style: Style) -> None:
         self.prepareGeometryChange()
         self._style = style
+        self._restroke()
+        self._bounds = self._arrow_rect()
         if self._label:
             self._bounds = self._bounds.united(self._label_rect())
         self.update()
@@ -173,11 +226,26 @@ class EdgeItem(QGraphicsItem):
     def points_to_source(self) -> bool:
         return self._arrow_at_start
 
+    def _label_anchor(self) -> QPointF:
+        """Halfway along a short edge; on a long one, near the input card's end
+        (where the arrow points), so the label is on screen with that card."""
+        xs, ys = self._xs[0], self._ys[0]
+        run = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(xs), np.diff(ys)))])
+        at = min(run[-1] / 2, LABEL_MAX_DISTANCE)
+        return QPointF(float(np.interp(at, run, xs)), float(np.interp(at, run, ys)))
+
     def _label_rect(self) -> QRectF:
         fm = self._style.edge_metrics
         w, h = fm.horizontalAdvance(self._label) + 14, fm.height() + 6
-        mid = self._path.pointAtPercent(0.5)
+        mid = self._label_at
         return QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+
+    def _arrow_size(self) -> float:
+        return 7.0 + self._width
+
+    def _arrow_rect(self) -> QRectF:
+        tip, size = (self._p0 if self._arrow_at_start else self._p1), self._arrow_size()
+        return QRectF(tip.x() - size - 2, tip.y() - size, 2 * size + 4, 2 * size)
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -185,19 +253,14 @@ class EdgeItem(QGraphicsItem):
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         s = self._style
         colour = s.color[self._colour]
-        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QPainter.Antialiasing, True)
-        pen = QPen(colour, self._width, Qt.DashLine if self._dashed else Qt.SolidLine,
-                   Qt.FlatCap, Qt.RoundJoin)
-        painter.setPen(pen)
-        painter.setBrush(Qt.NoBrush)
-        painter.drawPath(self._path)
         self._paint_arrow(painter, colour)
+        lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         if self._label and lod >= 0.3:
             self._paint_label(painter, s, colour)
 
     def _paint_arrow(self, painter: QPainter, colour) -> None:
-        size = 7.0 + self._width
+        size = self._arrow_size()
         tip = self._p0 if self._arrow_at_start else self._p1
         direction = -1.0 if self._arrow_at_start else 1.0   # arrow points left or right
         back = tip.x() - direction * size
@@ -214,73 +277,3 @@ class EdgeItem(QGraphicsItem):
         painter.setFont(s.edge_font)
         painter.setPen(colour)
         painter.drawText(rect, Qt.AlignCenter, self._label)
-
-
-class EdgeTiles:
-    """Groups nodes into tiles of ~`per_tile` nodes (bands of a few layers, split by
-    height) and owns one `EdgeTile` per group; an edge belongs to its source's tile.
-    Groups are fixed at build time; moving a node only rebuilds the tiles it touches."""
-
-    BAND_WIDTH = 900.0
-
-    def __init__(self, style: Style, positions: np.ndarray, src: np.ndarray, dst: np.ndarray,
-                 per_tile: int = 300):
-        self._style = style
-        self.positions = positions            # n×2 card centres; updated in place on moves
-        self._src, self._dst = src, dst
-        self.node_tile = _group(positions, self.BAND_WIDTH, per_tile)
-        n_tiles = int(self.node_tile.max()) + 1 if len(self.node_tile) else 0
-        self._nodes_of = _members(self.node_tile, n_tiles)
-        self._edges_of = _members(self.node_tile[src], n_tiles)
-        self.tiles = [EdgeTile(style) for _ in range(n_tiles)]
-        for t in range(n_tiles):
-            self._rebuild(t)
-
-    def _rebuild(self, t: int) -> None:
-        g = self._style.geo
-        edges = self._edges_of[t]
-        starts = self.positions[self._src[edges]] + (g.out_port_x, 0.0)
-        ends = self.positions[self._dst[edges]] + (g.in_port_x, 0.0)
-        self.tiles[t].set_geometry(starts, ends, self.positions[self._nodes_of[t]])
-
-    def move(self, node: int, x: float, y: float, inputs: tuple[int, ...]) -> None:
-        """Node `node` (whose inputs are `inputs`) now sits at (x, y)."""
-        self.positions[node] = (x, y)
-        for t in {int(self.node_tile[node]), *(int(self.node_tile[j]) for j in inputs)}:
-            self._rebuild(t)
-
-    def set_overview(self, on: bool) -> None:
-        for tile in self.tiles:
-            if tile.show_cards != on:
-                tile.show_cards = on
-                tile.update()
-
-    def set_style(self, style: Style) -> None:
-        self._style = style
-        for t, tile in enumerate(self.tiles):
-            tile.set_style(style)
-            self._rebuild(t)
-
-
-def _group(positions: np.ndarray, band_width: float, per_tile: int) -> np.ndarray:
-    """Tile number per node: bands of x, each sorted by y and cut every `per_tile`."""
-    n = len(positions)
-    if n == 0:
-        return np.zeros(0, np.int64)
-    band = np.floor(positions[:, 0] / band_width).astype(np.int64)
-    order = np.lexsort((positions[:, 1], band))
-    sorted_band = band[order]
-    first = np.searchsorted(sorted_band, sorted_band, side="left")
-    chunk = (np.arange(n) - first) // per_tile
-    keys = sorted_band * (n + 1) + chunk
-    _, tile_sorted = np.unique(keys, return_inverse=True)
-    tile = np.empty(n, np.int64)
-    tile[order] = tile_sorted.ravel()
-    return tile
-
-
-def _members(owner: np.ndarray, count: int) -> list[np.ndarray]:
-    """Indices grouped by owner: out[t] = indices i with owner[i] == t."""
-    order = np.argsort(owner, kind="stable")
-    bounds = np.searchsorted(owner[order], np.arange(count + 1))
-    return [order[bounds[t]:bounds[t + 1]] for t in range(count)]

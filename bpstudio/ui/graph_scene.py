@@ -10,12 +10,13 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QPen, QTransform
-from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsRectItem,
+from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem,
                                QGraphicsScene, QToolTip)
 
 from ..engine import OPS, fmt
 from ..model.document import Document
-from .edge_item import EdgeItem, EdgeTiles, contribution_width
+from .edge_item import EdgeItem, contribution_width
+from .edge_layer import EdgeLayer
 from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
 from .theme import Style, Theme
 
@@ -92,21 +93,18 @@ class GraphScene(QGraphicsScene):
         positions = self._doc.positions()
         self._ids = program.ids
         xy = np.array([positions.get(nid, (0.0, 0.0)) for nid in self._ids], dtype=float)
-        self._layer = QGraphicsRectItem()            # parent of all cards: hide them at once
-        self._layer.setFlag(QGraphicsItem.ItemHasNoContents)
+        self._overview = False
         for nid, (x, y) in zip(self._ids, xy.tolist()):
-            item = NodeItem(nid, self._style, self._fresh, self._layer)
+            # Top-level on purpose: under one parent, every repaint walks all siblings.
+            item = NodeItem(nid, self._style, self._fresh, self._label_text(nid), self._symbol(nid))
             item.setPos(x, y)
-            item.set_content(self._label_text(nid), self._symbol(nid))
             if self._doc.note(nid):
                 item.set_note(True)
             self._items[nid] = item
-        self.addItem(self._layer)
+            self.addItem(item)
         src = np.array([j for ins in program.inputs for j in ins], dtype=np.int64)
         dst = np.array([i for i, ins in enumerate(program.inputs) for _ in ins], dtype=np.int64)
-        self._tiles = EdgeTiles(self._style, xy, src, dst)
-        for tile in self._tiles.tiles:
-            self.addItem(tile)
+        self._edges = EdgeLayer(self._style, xy, src, dst)
         self._beacon = self._make_beacon()
         self._fit_scene_rect()
 
@@ -123,7 +121,7 @@ class GraphScene(QGraphicsScene):
         return ring
 
     def _fit_scene_rect(self) -> None:
-        xy = self._tiles.positions
+        xy = self._edges.positions
         if len(xy) == 0:
             self.setSceneRect(QRectF(-200, -200, 400, 400))
             return
@@ -140,6 +138,11 @@ class GraphScene(QGraphicsScene):
     def _symbol(self, nid: str) -> str | None:
         node = self._doc.graph.nodes[nid]
         return op_symbol(node.op, node.attrs)
+
+    def drawBackground(self, painter, rect: QRectF) -> None:
+        """The background colour, then every edge (the view caches the result)."""
+        painter.fillRect(rect, self._style.color["background"])
+        self._edges.draw(painter, rect)
 
     # ---- reading the model into items ------------------------------------------------
     def _pull(self, item: NodeItem) -> None:
@@ -189,12 +192,13 @@ class GraphScene(QGraphicsScene):
 
     def _geometry_changed(self, node_ids) -> None:
         program = self._doc.stepper.program
+        dirty = QRectF()
         for nid in node_ids:
             i = program.index[nid]
             p = self._items[nid].pos()
-            self._tiles.move(i, p.x(), p.y(), program.inputs[i])
-        self.setSceneRect(self.sceneRect().united(self._layer.childrenBoundingRect()
-                                                  if len(node_ids) > 50 else self._moved_rect(node_ids)))
+            dirty = dirty.united(self._edges.move(i, p.x(), p.y(), program.inputs[i]))
+        self.invalidate(dirty, QGraphicsScene.BackgroundLayer)
+        self.setSceneRect(self.sceneRect().united(self._moved_rect(node_ids)))
         if self._current and (set(node_ids) & ({self._current} | self._marked)):
             self._highlight_step()
 
@@ -291,14 +295,16 @@ class GraphScene(QGraphicsScene):
     def set_view_scale(self, scale: float) -> None:
         """Called by the view when its zoom changes: switch between cards and overview."""
         overview = scale < OVERVIEW_SCALE
-        if self._layer.isVisible() == overview:
-            self._layer.setVisible(not overview)
-            self._tiles.set_overview(overview)
+        if overview != self._overview:
+            self._overview = self._edges.overview = overview
+            for item in self._items.values():
+                item.setVisible(not overview)
+            self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
         self._zoomed_out = scale < TEXT_LOD
         self._beacon.setVisible(self._zoomed_out and self._current is not None)
 
     def is_overview(self) -> bool:
-        return not self._layer.isVisible()
+        return self._overview
 
     def theme(self) -> Theme:
         return self._theme
@@ -311,7 +317,8 @@ class GraphScene(QGraphicsScene):
         self.setBackgroundBrush(self._style.color["background"])
         for item in self._items.values():
             item.set_style(self._style)
-        self._tiles.set_style(self._style)
+        self._edges.set_style(self._style)
+        self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
         for edge in self._lit:
             edge.set_style(self._style)
         self._beacon.setPen(QPen(self._style.color["current"], 5))

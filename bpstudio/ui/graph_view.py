@@ -20,6 +20,7 @@ class GraphView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.MinimalViewportUpdate)
         self.setOptimizationFlags(QGraphicsView.DontAdjustForAntialiasing)
         self.setDragMode(QGraphicsView.ScrollHandDrag)
+        self.setCacheMode(QGraphicsView.CacheBackground)      # the edges: see edge_layer
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
         self._follow = False

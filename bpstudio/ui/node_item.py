@@ -11,16 +11,16 @@ from __future__ import annotations
 from typing import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath
+from PySide6.QtGui import QPainter, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGraphicsItem
 
+from .card_paint import card_rect, draw_frame, row_rects, static_text
 from .theme import Style
 
 TEXT_LOD = 0.42          # below this zoom cards paint as plain rectangles, without text
 PENDING_TEXT = "·"
-STALE_MARK = "↻"
-FINAL_MARK = "✓"
 PENDING, COMPUTED, STALE = "pending", "computed", "stale"
+_FLAGS = QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable
 
 
 class Freshness:
@@ -36,16 +36,16 @@ class Freshness:
 class NodeItem(QGraphicsRectItem):
     """Bounding rect = the rect of QGraphicsRectItem (no pen), so indexing stays in C++."""
 
-    def __init__(self, node_id: str, style: Style, fresh: Freshness,
-                 parent: QGraphicsItem | None = None):
-        super().__init__(parent)
+    def __init__(self, node_id: str, style: Style, fresh: Freshness, label: str = "",
+                 op_symbol: str | None = None):
+        super().__init__()
         self.node_id = node_id
         self._style = style
         self._fresh = fresh
         self._gen = -1
-        self._label = node_id
-        self._op_symbol: str | None = None
-        self._leaf = True
+        self._label = label or node_id
+        self._op_symbol = op_symbol             # None for a leaf
+        self._leaf = op_symbol is None
         self._data = PENDING_TEXT
         self._grad = ""
         self._state = PENDING
@@ -56,8 +56,12 @@ class NodeItem(QGraphicsRectItem):
         self._note = False
         self._badge: bool | None = None
         self.last_detail: str | None = None    # 'full' | 'plain': what the last paint drew
+        self._label_text: QStaticText | None = None   # laid out when first painted
+        self._label_width = 0.0
+        self._data_text = self._grad_text = None
+        self._data_width = self._grad_width = 0.0
         self.setPen(style.no_pen)
-        self.setFlags(QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable)
+        self.setFlags(_FLAGS)
         self._fit_bounds()
 
     # ---- setters (the scene calls these) -----------------------------------------
@@ -68,6 +72,7 @@ class NodeItem(QGraphicsRectItem):
             self._leaf = leaf
             self._fit_bounds()
         self._label, self._op_symbol = label, op_symbol
+        self._label_text = None
         self.update()
 
     def fill(self, data: str, grad: str, state: str, grad_state: str, gen: int) -> None:
@@ -75,6 +80,7 @@ class NodeItem(QGraphicsRectItem):
         self._data, self._grad = data, grad
         self._state, self._grad_state = state, grad_state
         self._gen = gen
+        self._layout_numbers()
 
     def set_current(self, kind: str | None) -> None:
         if kind != self._current:
@@ -101,7 +107,30 @@ class NodeItem(QGraphicsRectItem):
     def set_style(self, style: Style) -> None:
         self._style = style
         self._fit_bounds()
+        self._label_text = None
+        self._layout_numbers()
         self.update()
+
+    def _layout_label(self) -> None:
+        fm, room = self._style.label_metrics, self._style.geo.width - 12
+        text = self._label
+        if fm.horizontalAdvance(text) > room:
+            text = fm.elidedText(text, Qt.ElideMiddle, room)
+        self._label_text, self._label_width = static_text(text), fm.horizontalAdvance(text)
+
+    def _layout_numbers(self) -> None:
+        self._data_text, self._data_width = self._number(self._data, self._state == STALE)
+        self._grad_text, self._grad_width = self._number(self._grad, self._grad_state == STALE)
+
+    def _number(self, text: str, stale: bool):
+        if not text:
+            return None, 0.0
+        s = self._style
+        room = s.geo.width - 16 - s.caption_width - 14
+        fm = s.stale_metrics if stale else s.number_metrics
+        if fm.horizontalAdvance(text) > room:
+            text = fm.elidedText(text, Qt.ElideRight, room)
+        return s.text(text, stale)
 
     # ---- getters (tests, inspector) -----------------------------------------------
     def _fresh_now(self) -> None:
@@ -155,14 +184,18 @@ class NodeItem(QGraphicsRectItem):
         return self.mapToScene(QPointF(self._style.geo.out_port_x, 0.0))
 
     def card_rect(self) -> QRectF:
-        g = self._style.geo
-        return QRectF(-g.width / 2, -g.height / 2, g.width, g.height)
+        return card_rect(self._style)
 
     def _fit_bounds(self) -> None:
-        g = self._style.geo
-        left = (-g.width / 2) if self._leaf else g.in_port_x
-        self.setRect(QRectF(left - g.margin, -g.height / 2 - g.margin,
-                            g.width / 2 - left + 2 * g.margin, g.height + 2 * g.margin))
+        bounds = self._style.cache.setdefault("bounds", {})
+        rect = bounds.get(self._leaf)
+        if rect is None:
+            g = self._style.geo
+            left = (-g.width / 2) if self._leaf else g.in_port_x
+            rect = bounds[self._leaf] = QRectF(left - g.margin, -g.height / 2 - g.margin,
+                                               g.width / 2 - left + 2 * g.margin,
+                                               g.height + 2 * g.margin)
+        self.setRect(rect)
 
     # ---- painting -----------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
@@ -174,21 +207,15 @@ class NodeItem(QGraphicsRectItem):
             self._paint_plain(painter)
             return
         self.last_detail = "full"
+        s = self._style
+        key = (self._leaf, self._op_symbol, self._current is not None,
+               self._state == PENDING, self.isSelected())
+        draw_frame(painter, s, self.rect(), key)
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setRenderHint(QPainter.TextAntialiasing, True)
-        s = self._style
-        card = self.card_rect()
-        r = s.geo.radius
-        if self._current:
-            painter.setPen(s.glow_pen)
-            painter.setBrush(Qt.NoBrush)
-            painter.drawRoundedRect(card, r, r)
-        self._paint_card(painter, s, card)
-        self._paint_rows(painter, s, card)
-        self._paint_outlines(painter, s, card)
-        self._paint_corners(painter, s, card)
-        if not self._leaf:
-            self._paint_op(painter, s)
+        self._paint_texts(painter, s)
+        if self._note or self._badge is not None:
+            self._paint_corners(painter, s, self.card_rect())
 
     def _paint_plain(self, painter: QPainter) -> None:
         s = self._style
@@ -202,69 +229,37 @@ class NodeItem(QGraphicsRectItem):
             colour = s.color["overview_card"]
         painter.fillRect(self.card_rect(), colour)
 
-    def _paint_op(self, painter: QPainter, s: Style) -> None:
-        g = s.geo
-        cx, rad = g.op_center_x, g.op_radius
-        if cx + rad < -g.width / 2:
-            painter.setPen(s.stub_pen)
-            painter.drawLine(QPointF(cx + rad, 0.0), QPointF(-g.width / 2, 0.0))
-        painter.setPen(s.op_pen)
-        painter.setBrush(s.brush["op_fill"])
-        painter.drawEllipse(QPointF(cx, 0.0), rad, rad)
-        symbol = self._op_symbol or ""
-        painter.setFont(s.op_font if len(symbol) <= 2 else s.op_small_font)
-        painter.setPen(s.text_pen)
-        painter.drawText(QRectF(cx - rad, -rad, 2 * rad, 2 * rad), Qt.AlignCenter, symbol)
-
-    def _paint_card(self, painter: QPainter, s: Style, card: QRectF) -> None:
-        r = s.geo.radius
-        painter.setPen(Qt.NoPen)
-        painter.setBrush(s.brush["card"])
-        painter.drawRoundedRect(card, r, r)
-        painter.setBrush(s.brush["leaf_header" if self._leaf else "header"])
-        painter.drawPath(_header_path(card, s.geo.header, r))
-        painter.setFont(s.label_font)
-        painter.setPen(s.text_pen)
-        head = QRectF(card.left() + 6, card.top(), card.width() - 12, s.geo.header)
-        label = painter.fontMetrics().elidedText(self._label, Qt.ElideMiddle, int(head.width()))
-        painter.drawText(head, Qt.AlignCenter, label)
-
-    def _row_rects(self, card: QRectF) -> tuple[QRectF, QRectF]:
-        top = card.top() + self._style.geo.header
-        h = (card.bottom() - top) / 2
-        return (QRectF(card.left(), top, card.width(), h),
-                QRectF(card.left(), top + h, card.width(), h))
-
-    def _paint_rows(self, painter: QPainter, s: Style, card: QRectF) -> None:
-        data_row, grad_row = self._row_rects(card)
+    def _paint_texts(self, painter: QPainter, s: Style) -> None:
+        data_row, grad_row = row_rects(s)
         for row, mark in ((data_row, self._data_mark), (grad_row, self._grad_mark)):
             if mark:
                 painter.fillRect(row.adjusted(2, 1, -2, -1), s.tint(mark, 60))
-        painter.setPen(s.color["card_border"])
-        painter.drawLine(QPointF(card.left(), data_row.top()), QPointF(card.right(), data_row.top()))
-        self._paint_row(painter, s, data_row, "data", self._data, self._state)
-        self._paint_row(painter, s, grad_row, "grad", self._grad, self._grad_state)
+        head = self.card_rect()
+        if self._label_text is None:
+            self._layout_label()
+        painter.setFont(s.label_font)
+        painter.setPen(s.text_pen)
+        painter.drawStaticText(QPointF(-self._label_width / 2, head.top() + (s.geo.header - s.label_height) / 2),
+                               self._label_text)
+        self._paint_number(painter, s, data_row, self._data_text, self._data_width, self._state)
+        self._paint_number(painter, s, grad_row, self._grad_text, self._grad_width, self._grad_state)
         if self._grad_state == "accumulating":
-            painter.setPen(s.accumulating_pen)
-            painter.setBrush(Qt.NoBrush)
-            painter.drawRoundedRect(grad_row.adjusted(4, 2, -4, -2), 4, 4)
+            bar = QRectF(grad_row.left() + 3, grad_row.top() + 3, 4, grad_row.height() - 6)
+            painter.fillRect(bar, s.color["accumulating"])
 
-    def _paint_row(self, painter, s: Style, row: QRectF, caption: str, text: str, state: str):
-        painter.setFont(s.caption_font)
-        painter.setPen(s.caption_pen)
-        inner = row.adjusted(8 if self._leaf else s.geo.op_inset + 4, 0, -8, 0)
-        painter.drawText(inner, Qt.AlignLeft | Qt.AlignVCenter, caption)
-        if state == "final":
-            painter.setPen(s.color["final"])
-            painter.drawText(inner.adjusted(28, 0, 0, 0), Qt.AlignLeft | Qt.AlignVCenter, FINAL_MARK)
-        elif state == STALE:
-            painter.setPen(s.color["stale_marker"])
-            painter.drawText(inner.adjusted(28, 0, 0, 0), Qt.AlignLeft | Qt.AlignVCenter, STALE_MARK)
+    def _paint_number(self, painter, s: Style, row: QRectF, text, width: float, state: str):
+        top = row.center().y() - s.number_height / 2
+        if state in ("final", STALE):
+            painter.setFont(s.caption_font)
+            painter.setPen(s.color["final" if state == "final" else "stale_marker"])
+            mark = s.final_mark if state == "final" else s.stale_mark
+            x = row.left() + (8 if self._leaf else s.geo.op_inset + 4) + s.caption_width
+            painter.drawStaticText(QPointF(x, row.center().y() - s.caption_height / 2), mark)
+        if text is None:
+            return
         painter.setFont(s.stale_font if state == STALE else s.number_font)
         painter.setPen(_number_colour(s, state))
-        room = int(inner.width() - 40)
-        shown = s.number_metrics.elidedText(text, Qt.ElideRight, room) if text else text
-        painter.drawText(inner, Qt.AlignRight | Qt.AlignVCenter, shown)
+        painter.drawStaticText(QPointF(row.right() - 8 - width, top), text)
 
     def _paint_corners(self, painter: QPainter, s: Style, card: QRectF) -> None:
         if self._note:
@@ -282,21 +277,6 @@ class NodeItem(QGraphicsRectItem):
             painter.drawText(QRectF(centre.x() - 10, centre.y() - 10, 20, 20), Qt.AlignCenter,
                              "✓" if self._badge else "✗")
 
-    def _paint_outlines(self, painter: QPainter, s: Style, card: QRectF) -> None:
-        r = s.geo.radius
-        painter.setBrush(Qt.NoBrush)
-        if self._current:
-            painter.setPen(s.current_pen)
-        elif self._state == PENDING:
-            painter.setPen(s.pending_pen)
-        else:
-            painter.setPen(s.border_pen)
-        painter.drawRoundedRect(card, r, r)
-        if self.isSelected():
-            painter.setPen(s.selection_pen)
-            pad = s.geo.margin * 0.7
-            painter.drawRoundedRect(card.adjusted(-pad, -pad, pad, pad), r + pad, r + pad)
-
 
 def _number_colour(s: Style, state: str):
     if state == PENDING:
@@ -306,20 +286,3 @@ def _number_colour(s: Style, state: str):
     if state == "accumulating":
         return s.color["accumulating"]
     return s.color["text"]
-
-
-_HEADER_CACHE: dict[tuple, QPainterPath] = {}
-
-
-def _header_path(card: QRectF, height: float, radius: float) -> QPainterPath:
-    """The card's top band: rounded on top, square where it meets the data row."""
-    key = (card.x(), card.y(), card.width(), height, radius)
-    path = _HEADER_CACHE.get(key)
-    if path is None:
-        path = QPainterPath()
-        path.addRoundedRect(QRectF(card.left(), card.top(), card.width(), height * 2), radius, radius)
-        square = QPainterPath()
-        square.addRect(QRectF(card.left(), card.top(), card.width(), height))
-        path = path.intersected(square)
-        _HEADER_CACHE[key] = path
-    return path

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QStaticText
 
 
 @dataclass(frozen=True)
@@ -130,6 +130,12 @@ def _font(family: str, px: float, bold=False, italic=False) -> QFont:
     return font
 
 
+def _static(text: str) -> QStaticText:
+    st = QStaticText(text)
+    st.setTextFormat(Qt.PlainText)
+    return st
+
+
 class Style:
     """The Qt objects for one theme, shared by all items of a scene."""
 
@@ -150,7 +156,16 @@ class Style:
         self.op_small_font = _font(theme.font_family, theme.op_px * s * 0.68, bold=True)
         self.edge_font = _font(theme.number_family, theme.edge_label_px * s, bold=True)
         self.number_metrics = QFontMetricsF(self.number_font)
+        self.stale_metrics = QFontMetricsF(self.stale_font)
+        self.label_metrics = QFontMetricsF(self.label_font)
         self.edge_metrics = QFontMetricsF(self.edge_font)
+        caption_metrics = QFontMetricsF(self.caption_font)
+        self.label_height = self.label_metrics.height()
+        self.number_height = self.number_metrics.height()
+        self.caption_height = caption_metrics.height()
+        self.caption_width = caption_metrics.horizontalAdvance("grad ") + 2
+        self.final_mark = _static("✓")
+        self.stale_mark = _static("↻")
         bw = theme.border_width
         self.border_pen = _pen(c["card_border"], bw)
         self.pending_pen = _pen(c["pending"], bw, Qt.DashLine)
@@ -165,11 +180,25 @@ class Style:
         self.op_pen = _pen(c["op_border"], bw)
         self.stub_pen = _pen(c["edge"], 2.0)
         self.edge_pen = _pen(c["edge"], theme.edge_width, cosmetic=True)
+        self.edge_pen_fast = _pen(c["edge"], 1.0, cosmetic=True)      # Qt's fast thin-line path
         self.text_pen = QPen(c["text"])
         self.caption_pen = QPen(c["caption"])
         self.badge_pen = QPen(QColor("#ffffff"))
         self.no_pen = QPen(Qt.NoPen)
+        self.no_brush = QBrush(Qt.NoBrush)
         self._tints: dict[tuple[str, int], QBrush] = {}
+        self.cache: dict = {}              # per-theme render caches (card frames)
+
+    def text(self, text: str, stale: bool = False) -> tuple[QStaticText, float]:
+        """A number's static text (shared by every card showing it) and its width."""
+        texts = self.cache.setdefault("texts", {})
+        hit = texts.get((text, stale))
+        if hit is None:
+            if len(texts) > 20_000:
+                texts.clear()
+            width = (self.stale_metrics if stale else self.number_metrics).horizontalAdvance(text)
+            hit = texts[(text, stale)] = (_static(text), width)
+        return hit
 
     def tint(self, name: str, alpha: int) -> QBrush:
         """A translucent brush of a theme colour (row highlights), made once."""
