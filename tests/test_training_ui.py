@@ -22,7 +22,8 @@ from bpstudio.engine.train import Tick
 from bpstudio.model.document import Document
 from bpstudio.paths import EXAMPLES
 from bpstudio.ui.boundary_plot import boundary_spec
-from bpstudio.ui.loss_plot import GradNormPlot, LossPlot, decade_text, hover_text, param_group
+from bpstudio.ui.live_plot import decade_text
+from bpstudio.ui.loss_plot import GradNormPlot, LossPlot, hover_text, param_group
 from bpstudio.ui.training_panel import TrainingPanel, next_125
 
 WAIT = 60_000                        # ms: generous, for a busy CI machine

@@ -18,7 +18,7 @@ from PySide6.QtCore import QObject, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QLabel, QStackedLayout, QWidget
 
-from .loss_plot import INK, style_plot
+from .live_plot import INK, style_plot
 from .training_runner import lower_priority
 
 GRID = 100

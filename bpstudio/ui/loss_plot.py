@@ -13,187 +13,17 @@ import re
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 
-REDRAW_MS = 33                       # the loss: ≤ 30 redraws a second
-GRAD_REDRAW_MS = 100                 # the gradient norms: ≤ 10 a second
-INK = "#1f2328"
+from .live_plot import INK, LivePlot, Series, font, style_plot
+
+GRAD_REDRAW_MS = 100                 # the gradient norms: ≤ 10 redraws a second
 LOSS_PEN = "#1660d8"
 NAN_RED = "#d1242f"
 # Okabe–Ito: tells colours apart for colour-blind viewers and on washed-out projectors
 PALETTE = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#000000",
            "#f0e442"]
 MAX_GROUPS = len(PALETTE)
-
-
-class Series:
-    """A growable float64 buffer (x and any number of y columns), with the running
-    bounds of the finite y values (so following the data never rescans a million points)."""
-
-    def __init__(self, columns: int = 1):
-        self.x = np.empty(1024)
-        self.y = np.empty((columns, 1024))
-        self.clear()
-
-    def extend(self, xs, ys) -> None:
-        """xs: (k,), ys: (columns, k)."""
-        k = len(xs)
-        if self.n + k > len(self.x):
-            cap = max(2 * len(self.x), self.n + k)
-            self.x = np.resize(self.x, cap)
-            y = np.empty((self.y.shape[0], cap))
-            y[:, :self.n] = self.y[:, :self.n]
-            self.y = y
-        self.x[self.n:self.n + k] = xs
-        self.y[:, self.n:self.n + k] = ys
-        self.n += k
-        self._bounds(np.asarray(ys, dtype=np.float64))
-
-    def _bounds(self, ys: np.ndarray) -> None:
-        finite = ys[np.isfinite(ys)]
-        if len(finite):
-            self.lo, self.hi = min(self.lo, finite.min()), max(self.hi, finite.max())
-            pos = finite[finite > 0]
-            if len(pos):
-                self.lo_pos = min(self.lo_pos, pos.min())
-
-    def clear(self) -> None:
-        self.n = 0
-        self.lo, self.hi, self.lo_pos = math.inf, -math.inf, math.inf
-
-
-def _font(px: int, bold: bool = False) -> QFont:
-    f = QFont("DejaVu Sans")
-    f.setPixelSize(px)
-    f.setBold(bold)
-    return f
-
-
-def style_plot(w: pg.PlotWidget, title: str, left: str, bottom: str = "epoch",
-               grid: bool = True) -> None:
-    """White, with dark, large axis text: legible from the back row."""
-    w.setBackground("w")
-    item = w.getPlotItem()
-    item.setTitle(title, color=INK, size="15pt")
-    for name, text in (("left", left), ("bottom", bottom)):
-        axis = item.getAxis(name)
-        axis.setPen(pg.mkPen(INK, width=1.5))
-        axis.setTextPen(pg.mkPen(INK))
-        axis.setTickFont(_font(15))
-        axis.setLabel(text, color=INK, **{"font-size": "15pt"})
-        axis.enableAutoSIPrefix(False)          # "loss (x0.001)" only confuses
-    item.showGrid(x=grid, y=grid, alpha=0.18)
-    item.setMenuEnabled(False)
-    w.setMinimumSize(260, 200)
-
-
-_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
-
-
-def decade_text(exponent: int) -> str:
-    """0.001 … 1000, else 10⁻⁸-style."""
-    if -3 <= exponent <= 3:
-        return f"{10.0 ** exponent:g}"
-    return "10" + str(exponent).translate(_SUPERSCRIPT)
-
-
-class LogAxis(pg.AxisItem):
-    """A log axis that labels decades (and 2, 5 when less than a decade shows),
-    instead of crowding every minor tick with a number."""
-
-    def logTickStrings(self, values, scale, spacing):
-        lo, hi = self.range
-        out = []
-        for v in values:
-            e = math.floor(v + 1e-9)
-            mantissa = 10 ** (v - e)
-            if abs(v - round(v)) < 1e-6:
-                out.append(decade_text(round(v)))
-            elif hi - lo < 1.3 and round(mantissa, 6) in (2.0, 5.0):
-                out.append(f"{10.0 ** v:.3g}")
-            else:
-                out.append("")
-        return out
-
-
-FINE = (1, 1.5, 2, 3, 5, 7.5)
-
-
-def nice(v: float, up: bool = True, mantissas=(1, 2, 5)) -> float:
-    """The nearest m × 10^k (m one of `mantissas`) at or above (or below) v > 0."""
-    e = math.floor(math.log10(v))
-    steps = [m * 10.0 ** k for k in (e - 1, e, e + 1) for m in mantissas]
-    if up:
-        return min(x for x in steps if x >= v * (1 - 1e-12))
-    return max(x for x in steps if x <= v * (1 + 1e-12))
-
-
-class LivePlot(pg.PlotWidget):
-    """A plot that redraws from a QTimer (only when new data arrived) and follows its
-    data in coarse steps (x to a round number of epochs, y to 1-2-5 steps), so
-    the axes — cached as pixmaps — are not re-rendered on every frame. Zooming or
-    panning by hand stops the following; the plot's "A" button resumes it."""
-
-    def __init__(self, parent=None, redraw_ms: int = REDRAW_MS):
-        super().__init__(parent, axisItems={"left": LogAxis("left")})
-        self.item = self.getPlotItem()
-        self.data = Series()
-        self.log, self.follow, self.redraws, self._dirty, self._view = False, True, 0, False, None
-        for name in ("left", "bottom"):
-            self.item.getAxis(name).setCacheMode(pg.QtWidgets.QGraphicsItem.DeviceCoordinateCache)
-        self.item.disableAutoRange()
-        vb = self.item.getViewBox()
-        vb.sigRangeChangedManually.connect(self._manual)
-        self.item.autoBtn.clicked.connect(self._resume)
-        self._timer = QTimer(self, interval=redraw_ms, timeout=self._tick)
-        self._timer.start()
-
-    @property
-    def points(self) -> int:
-        return self.data.n
-
-    def clear_data(self) -> None:
-        self.data.clear()
-        self._view = None
-        self._dirty = True
-
-    def _tick(self) -> None:
-        if self._dirty:
-            self._dirty = False
-            self.redraws += 1
-            self._redraw()
-            if self.follow:
-                self._fit()
-
-    def _manual(self, *_):
-        self.follow = False
-
-    def _resume(self, *_):
-        self.follow, self._view = True, None
-        self._fit()
-
-    def _fit(self) -> None:
-        view = self.view_range()
-        if view is not None and view != self._view:
-            self._view = view
-            (x0, x1), (y0, y1) = view
-            self.item.setXRange(x0, x1, padding=0.02)
-            self.item.setYRange(y0, y1, padding=0.03)
-            self.item.autoBtn.hide()
-
-    def view_range(self):
-        """((x0, x1), (y0, y1)) in view units (log10 for a log axis), or None."""
-        d = self.data
-        if d.n == 0 or d.hi < d.lo:
-            return None
-        xr = (0.0, nice(max(float(d.x[d.n - 1]), 10.0), True, FINE))
-        if self.log:
-            if not math.isfinite(d.lo_pos):
-                return None
-            return xr, (math.log10(nice(d.lo_pos, up=False)), math.log10(nice(d.hi)))
-        lo = -nice(-d.lo * 1.05, True, FINE) if d.lo < 0 else 0.0
-        return xr, (lo, nice(d.hi * 1.05, True, FINE) if d.hi > 0 else 1.0)
 
 
 class LossPlot(LivePlot):
@@ -214,7 +44,7 @@ class LossPlot(LivePlot):
                                          symbolPen=pg.mkPen(NAN_RED, width=4),
                                          symbolBrush=NAN_RED)
         self.nan_text = pg.TextItem("", color=NAN_RED, anchor=(1, 1))
-        self.nan_text.setFont(_font(16, bold=True))
+        self.nan_text.setFont(font(16, bold=True))
         self.item.addItem(self.nan_text, ignoreBounds=True)
 
     def _build_hover(self) -> None:
@@ -222,7 +52,7 @@ class LossPlot(LivePlot):
         self.vline.hide()
         self.item.addItem(self.vline, ignoreBounds=True)
         self.hover_label = pg.TextItem("", color=INK, fill=QColor(255, 255, 255, 220))
-        self.hover_label.setFont(_font(16, bold=True))
+        self.hover_label.setFont(font(16, bold=True))
         self.hover_label.hide()
         self.item.addItem(self.hover_label, ignoreBounds=True)
         self.hover_dot = self.item.plot([], [], pen=None, symbol="o", symbolSize=11,
@@ -245,6 +75,7 @@ class LossPlot(LivePlot):
         y = self.data.y[0, :self.data.n]
         finite = y[np.isfinite(y)]
         last = float(finite[-1]) if len(finite) else 0.0
+        self.data._bounds(np.array([last]))          # the view keeps the mark in sight
         self.marked = (epoch, last, node)
         where = f", node {node}" if node else ""
         self.nan_text.setText(f"NaN/∞ at epoch {epoch}{where}")
@@ -281,6 +112,8 @@ class LossPlot(LivePlot):
         self.nan_marker.setData([epoch], [y if not self.log or y > 0 else 1e-12])
         shown = math.log10(y) if self.log and y > 0 else y
         self.nan_text.setPos(epoch, shown)
+        right_half = epoch > 0.5 * max(float(self.data.x[max(self.data.n - 1, 0)]), 10.0)
+        self.nan_text.setAnchor((1, 1) if right_half else (0, 1))
 
     # ---- hover -----------------------------------------------------------------------
     def value_at(self, x: float) -> tuple[int, float] | None:
@@ -344,11 +177,9 @@ class GradNormPlot(LivePlot):
         style_plot(self, "gradient norm per layer", "‖grad‖ (log scale)")
         self.log = True
         self.item.setLogMode(False, True)
-        self.legend = self.item.addLegend(offset=(-10, 10), labelTextSize="14pt",
-                                          labelTextColor=INK, brush=QColor(255, 255, 255, 220),
-                                          pen=pg.mkPen("#c0c4c8"))
         self.groups: list[str] = []
         self.index: dict[str, int] = {}
+        self._key, self._zero_since = "", None
         self.curves: list = []
 
     def set_parameters(self, ids: list[str]) -> None:
@@ -363,19 +194,35 @@ class GradNormPlot(LivePlot):
         self.groups = list(names)
         self.index = {nid: self.groups.index(group_of(nid)) for nid in ids}
         self.data = Series(len(self.groups))
+        keys = []
         for k, (name, count) in enumerate(names.items()):
-            pen = pg.mkPen(PALETTE[k % len(PALETTE)], width=3)
-            curve = self.item.plot(pen=pen, name=f"{group_title(name)}  ({count} param"
-                                                 f"{'s' * (count != 1)})", connect="finite")
+            color = PALETTE[k % len(PALETTE)]
+            curve = self.item.plot(pen=pg.mkPen(color, width=3), connect="finite")
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self.curves.append(curve)
+            keys.append(f"<span style='color:{color}; font-weight:bold'>━━ {group_title(name)}"
+                        f"</span> ({count})")
+        # the key sits in the title: a legend box would hide the curves of a small plot
+        self._key = "‖grad‖ per layer: &nbsp;" + " &nbsp; ".join(keys)
+        self._zero_since = None
+        self._title()
         self._dirty = True
+
+    def _title(self) -> None:
+        note = "" if self._zero_since is None else \
+            f" &nbsp;<span style='color:#57606a'>· all 0 from epoch {self._zero_since}</span>"
+        self.item.setTitle(self._key + note, color=INK, size="15pt")
+
+    def clear_data(self) -> None:
+        super().clear_data()
+        if self._zero_since is not None:
+            self._zero_since = None
+            self._title()
 
     def clear_curves(self) -> None:
         for c in self.curves:
             self.item.removeItem(c)
-        self.legend.clear()
         self.curves = []
 
     def append_ticks(self, ticks) -> None:
@@ -391,7 +238,17 @@ class GradNormPlot(LivePlot):
                 if k is not None:
                     col[k] += g * g
         self.data.extend([t.epoch for t in ticks], np.sqrt(ys))
+        self._note_zeros(ticks, ys)
         self._dirty = True
+
+    def _note_zeros(self, ticks, ys: np.ndarray) -> None:
+        """Zero grads have no place on a log axis: say so in the title instead."""
+        alive = np.flatnonzero(ys.any(axis=0))
+        since = ticks[alive[-1] + 1].epoch if len(alive) and alive[-1] + 1 < len(ticks) else \
+            (None if len(alive) else self._zero_since or ticks[0].epoch)
+        if since != self._zero_since:
+            self._zero_since = since
+            self._title()
 
     def latest(self) -> dict[str, float]:
         n = self.data.n

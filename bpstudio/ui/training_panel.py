@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QGridLayout, QHBoxLayout,
-                               QLabel, QPushButton, QSpinBox, QStackedLayout, QVBoxLayout,
-                               QWidget)
+                               QLabel, QPushButton, QSpinBox, QStackedLayout, QStyle,
+                               QVBoxLayout, QWidget)
 
 from ..engine.train import TrainSettings
 from .boundary_plot import BoundaryPlot
@@ -110,16 +110,20 @@ class TrainingPanel(QWidget):
 
     def _build_buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
-        self.play_button = QPushButton("▶  Play", objectName="trainPlay")
+        icon = self.style().standardIcon
+        self.play_button = QPushButton(icon(QStyle.SP_MediaPlay), "Play", objectName="trainPlay")
         self.play_button.setToolTip("train until the epochs setting; press again to pause")
-        self.step_button = QPushButton("One epoch", objectName="trainStep")
-        self.reset_button = QPushButton("↺  Reset weights", objectName="trainReset")
+        self.step_button = QPushButton(icon(QStyle.SP_MediaSkipForward), "One epoch",
+                                       objectName="trainStep")
+        self.reset_button = QPushButton(icon(QStyle.SP_BrowserReload), "Reset weights",
+                                        objectName="trainReset")
         self.reset_button.setToolTip("back to the weights the graph had when training started")
         self.play_button.clicked.connect(self.play_pause)
         self.step_button.clicked.connect(self.one_epoch)
         self.reset_button.clicked.connect(self.reset_weights)
         self.status = QLabel("epoch 0", objectName="trainingStatus")
         for w in (self.play_button, self.step_button, self.reset_button):
+            w.setIconSize(QSize(20, 20))
             row.addWidget(w)
         row.addSpacing(16)
         row.addWidget(self.status, 1)
@@ -346,7 +350,9 @@ class TrainingPanel(QWidget):
 
     def _state_changed(self, state: str) -> None:
         running = state == "running"
-        self.play_button.setText("⏸  Pause" if running else "▶  Play")
+        self.play_button.setText("Pause" if running else "Play")
+        self.play_button.setIcon(self.style().standardIcon(
+            QStyle.SP_MediaPause if running else QStyle.SP_MediaPlay))
         self.step_button.setEnabled(not running)
         self.row.setEnabled(not running)
         self.running_changed.emit(running)
