@@ -8,7 +8,8 @@ keeps "refresh every visible card" inside one frame.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPixmap, QStaticText, QTransform
+from PySide6.QtGui import (QPaintEngine, QPainter, QPainterPath, QPixmap, QStaticText,
+                           QTransform)
 
 from .theme import Style
 
@@ -38,9 +39,15 @@ def row_rects(style: Style) -> tuple[QRectF, QRectF]:
 
 
 def draw_frame(painter: QPainter, style: Style, bounds: QRectF, key: FrameKey) -> None:
-    """Blit the static part of a card whose item bounding rect is `bounds`."""
+    """Blit the static part of a card whose item bounding rect is `bounds`. Vector
+    devices (SVG, PDF, printers) and rotated or sheared views get it painted."""
     t = painter.worldTransform()
     scale = t.m11()
+    engine = painter.paintEngine()
+    if (engine is None or engine.type() != QPaintEngine.Raster or t.m12() or t.m21()
+            or abs(t.m22() - scale) > 1e-9):
+        paint_frame(painter, style, key)
+        return
     dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
     pix = _frame(style, key, bounds, round(scale, 4), dpr)
     origin = t.map(bounds.topLeft())

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 from .theme import Style
 
 LIT_SAMPLES = 24
-LABEL_MAX_DISTANCE = 110.0
+LABEL_MAX_DISTANCE = 100.0
 _PATH_RECORD = np.dtype([("kind", ">i4"), ("x", ">f8"), ("y", ">f8")])
 
 
@@ -181,9 +181,12 @@ class EdgeItem(QGraphicsItem):
         self.setAcceptedMouseButtons(Qt.NoButton)
 
     def set_edge(self, source: str, target: str, p0: QPointF, p1: QPointF, colour: str,
-                 width: float, label: str = "", arrow_at_start=False, dashed=False) -> None:
+                 width: float, label: str = "", arrow_at_start=False, dashed=False,
+                 label_slot: int = 0) -> None:
         """Edge from p0 (source's output port) to p1 (target's input port). Backward
-        steps point the arrow at the start: the grad flows into the source."""
+        steps point the arrow at the start: the grad flows into the source. On a long
+        edge the label sits near p1 (the current node, the one on screen), stacked by
+        `label_slot` so that the labels of one step do not cover each other."""
         self.prepareGeometryChange()
         self.source, self.target = source, target
         self._p0, self._p1 = QPointF(p0), QPointF(p1)
@@ -191,7 +194,7 @@ class EdgeItem(QGraphicsItem):
         self._arrow_at_start, self._dashed = arrow_at_start, dashed
         self._xs, self._ys = edge_polylines(np.array([[p0.x(), p0.y()]]),
                                             np.array([[p1.x(), p1.y()]]), LIT_SAMPLES)
-        self._label_at = self._label_anchor()
+        self._label_at = self._label_anchor(label_slot)
         self._restroke()
         self._bounds = self._arrow_rect()
         if label:
@@ -226,12 +229,16 @@ class EdgeItem(QGraphicsItem):
     def points_to_source(self) -> bool:
         return self._arrow_at_start
 
-    def _label_anchor(self) -> QPointF:
-        """Halfway along a short edge; on a long one, near the input card's end
-        (where the arrow points), so the label is on screen with that card."""
+    def _label_anchor(self, slot: int) -> QPointF:
+        """Halfway along a short edge; on a long one a fixed distance from p1."""
         xs, ys = self._xs[0], self._ys[0]
         run = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(xs), np.diff(ys)))])
-        at = min(run[-1] / 2, LABEL_MAX_DISTANCE)
+        total = run[-1]
+        if total <= 2 * LABEL_MAX_DISTANCE:
+            at = total / 2
+        else:
+            step = self._style.edge_metrics.height() + 12
+            at = total - min(LABEL_MAX_DISTANCE + slot * step, total / 2)
         return QPointF(float(np.interp(at, run, xs)), float(np.interp(at, run, ys)))
 
     def _label_rect(self) -> QRectF:

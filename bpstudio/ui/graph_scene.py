@@ -15,34 +15,13 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem,
 
 from ..engine import OPS, fmt
 from ..model.document import Document
-from .edge_item import EdgeItem, contribution_width
+from .edge_item import EdgeItem
 from .edge_layer import EdgeLayer
 from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
+from .step_highlight import StepHighlight, number_text, op_symbol
 from .theme import Style, Theme
 
-OVERVIEW_SCALE = 0.12     # below this zoom the cards are drawn by the edge tiles instead
-CARD_DIGITS = 4
-
-
-def number_text(x) -> str:
-    """A value as a card shows it: 4 significant digits; tensors as shape + preview."""
-    if x is None:
-        return ""
-    if isinstance(x, np.ndarray):
-        if x.size <= 3:
-            return fmt(x, 3)
-        head = ", ".join(fmt(v, 3) for v in x.ravel()[:2])
-        return f"[{head}, …]"
-    return fmt(x, CARD_DIGITS)
-
-
-def op_symbol(op: str, attrs: dict | None) -> str | None:
-    if op == "leaf":
-        return None
-    if op == "pow":
-        k = float((attrs or {}).get("exponent", 0))
-        return f"^{int(k)}" if k == int(k) else f"^{fmt(k, 3)}"
-    return OPS[op].symbol
+OVERVIEW_SCALE = 0.12     # below this zoom the edge layer draws the cards instead
 
 
 class GraphScene(QGraphicsScene):
@@ -73,11 +52,10 @@ class GraphScene(QGraphicsScene):
             self._connect(self._doc, False)
         self._doc = document
         self._items, self._checks, self._drag_start = {}, {}, {}
-        self._lit: list[EdgeItem] = []
-        self._marked: set[str] = set()
         self._current: str | None = None
         self.clear()
         self._build()
+        self._highlight = StepHighlight(self, self._items, self._style)
         self._connect(document, True)
         self.refresh_all()
 
@@ -199,7 +177,7 @@ class GraphScene(QGraphicsScene):
             dirty = dirty.united(self._edges.move(i, p.x(), p.y(), program.inputs[i]))
         self.invalidate(dirty, QGraphicsScene.BackgroundLayer)
         self.setSceneRect(self.sceneRect().united(self._moved_rect(node_ids)))
-        if self._current and (set(node_ids) & ({self._current} | self._marked)):
+        if self._highlight.involves(node_ids):
             self._highlight_step()
 
     def _moved_rect(self, node_ids) -> QRectF:
@@ -215,72 +193,15 @@ class GraphScene(QGraphicsScene):
 
     def _highlight_step(self) -> None:
         """Light the current node, its inputs and the edges between them."""
-        rec = self._doc.stepper.current
-        for nid in self._marked:
-            self._items[nid].set_marks(None, None)
-        self._marked = set()
-        for edge in self._lit:
-            edge.setVisible(False)
-        node = rec.node if rec is not None else None
-        if self._current and self._current != node:
-            self._items[self._current].set_current(None)
-        self._used = 0
-        if rec is not None:
-            self._items[node].set_current(rec.kind)
-            if rec.kind == "forward":
-                self._light_forward(rec)
-            elif rec.kind == "seed":
-                self._mark(node, None, "current")
-            else:
-                self._light_backward(rec)
+        node = self._highlight.apply(self._doc.stepper)
         self._place_beacon(node)
         if node != self._current:
             self._current = node
             self.current_node_changed.emit(node or "")
 
-    def _mark(self, nid: str, data_mark: str | None, grad_mark: str | None) -> None:
-        self._items[nid].set_marks(data_mark, grad_mark)
-        self._marked.add(nid)
-
-    def _light_forward(self, rec) -> None:
-        self._mark(rec.node, "current", None)
-        target = self._items[rec.node].in_port()
-        for nid in dict.fromkeys(rec.inputs):
-            self._mark(nid, "current", None)
-            self._lit_edge().set_edge(nid, rec.node, self._items[nid].out_port(), target,
-                                      "forward_edge", 4.5)
-
-    def _light_backward(self, rec) -> None:
-        st = self._doc.stepper
-        self._mark(rec.node, None, "current")
-        target = self._items[rec.node].in_port()
-        arrivals: dict[str, int] = {}
-        for flow in rec.flows:
-            arrivals[flow.target] = arrivals.get(flow.target, 0) + 1
-        seen: dict[str, int] = {}
-        for flow in rec.flows:
-            t = flow.target
-            earlier = st.received[st.program.index[t]] - arrivals[t] + seen.get(t, 0)
-            seen[t] = seen.get(t, 0) + 1
-            colour, width, dashed = _flow_look(flow.contribution)
-            label = _flow_label(flow, earlier)
-            self._mark(t, None, colour)
-            self._lit_edge().set_edge(t, rec.node, self._items[t].out_port(), target, colour,
-                                      width, label, arrow_at_start=True, dashed=dashed)
-
-    def _lit_edge(self) -> EdgeItem:
-        if self._used == len(self._lit):
-            edge = EdgeItem(self._style)
-            self.addItem(edge)
-            self._lit.append(edge)
-        edge = self._lit[self._used]
-        edge.setVisible(True)
-        self._used += 1
-        return edge
-
     def lit_edges(self) -> list[EdgeItem]:
         """The edges lit for the current step (for tests and the step panel)."""
-        return [e for e in self._lit if e.isVisible()]
+        return self._highlight.lit_edges()
 
     def _place_beacon(self, node: str | None) -> None:
         if node is None:
@@ -319,8 +240,7 @@ class GraphScene(QGraphicsScene):
             item.set_style(self._style)
         self._edges.set_style(self._style)
         self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
-        for edge in self._lit:
-            edge.set_style(self._style)
+        self._highlight.set_style(self._style)
         self._beacon.setPen(QPen(self._style.color["current"], 5))
         self._highlight_step()
 
@@ -403,26 +323,3 @@ class GraphScene(QGraphicsScene):
         if self._doc.note(nid):
             lines.append(f"note: {self._doc.note(nid)}")
         return "\n".join(lines)
-
-
-def _flow_look(contribution) -> tuple[str, float, bool]:
-    """(theme colour name, width, dashed) of a backward edge carrying `contribution`."""
-    arr = np.asarray(contribution, dtype=float)
-    magnitude = float(np.max(np.abs(arr))) if arr.size else 0.0
-    if magnitude == 0.0:
-        return "grad_zero", 2.5, True
-    sign = float(np.sum(arr))
-    colour = "grad_negative" if sign < 0 else "grad_positive"
-    return colour, contribution_width(magnitude), False
-
-
-def _flow_label(flow, earlier: int) -> str:
-    """The contribution; once the target already holds grad, the running sum."""
-    c = number_text(flow.contribution)
-    if earlier <= 0:
-        return c
-    return f"{number_text(flow.grad_before)} + {_signed(c)} = {number_text(flow.grad_after)}"
-
-
-def _signed(text: str) -> str:
-    return f"({text})" if text.startswith("−") else text

@@ -142,19 +142,24 @@ class Style:
     def __init__(self, theme: Theme, geometry: CardGeometry = GEOMETRY):
         self.theme = theme
         self.geo = geometry
-        c = {name: QColor(getattr(theme, name)) for name in theme.__dataclass_fields__
-             if isinstance(getattr(theme, name), str) and getattr(theme, name).startswith("#")}
-        self.color = c
-        self.brush = {name: QBrush(col) for name, col in c.items()}
-        s = theme.font_scale
-        self.label_font = _font(theme.font_family, theme.label_px * s, bold=True)
-        self.number_font = _font(theme.number_family, theme.number_px * s)
-        self.stale_font = _font(theme.number_family, theme.number_px * s, italic=True)
-        self.caption_font = _font(theme.font_family, theme.caption_px * s)
-        self.badge_font = _font(theme.font_family, 13 * s, bold=True)
-        self.op_font = _font(theme.font_family, theme.op_px * s, bold=True)
-        self.op_small_font = _font(theme.font_family, theme.op_px * s * 0.68, bold=True)
-        self.edge_font = _font(theme.number_family, theme.edge_label_px * s, bold=True)
+        self.color = {name: QColor(getattr(theme, name)) for name in theme.__dataclass_fields__
+                      if str(getattr(theme, name)).startswith("#")}
+        self.brush = {name: QBrush(col) for name, col in self.color.items()}
+        self._make_fonts(theme)
+        self._make_pens(theme)
+        self._tints: dict[tuple[str, int], QBrush] = {}
+        self.cache: dict = {}              # per-theme render caches (card frames, texts)
+
+    def _make_fonts(self, theme: Theme) -> None:
+        s, sans, mono = theme.font_scale, theme.font_family, theme.number_family
+        self.label_font = _font(sans, theme.label_px * s, bold=True)
+        self.number_font = _font(mono, theme.number_px * s)
+        self.stale_font = _font(mono, theme.number_px * s, italic=True)
+        self.caption_font = _font(sans, theme.caption_px * s)
+        self.badge_font = _font(sans, 13 * s, bold=True)
+        self.op_font = _font(sans, theme.op_px * s, bold=True)
+        self.op_small_font = _font(sans, theme.op_px * s * 0.68, bold=True)
+        self.edge_font = _font(mono, theme.edge_label_px * s, bold=True)
         self.number_metrics = QFontMetricsF(self.number_font)
         self.stale_metrics = QFontMetricsF(self.stale_font)
         self.label_metrics = QFontMetricsF(self.label_font)
@@ -166,17 +171,16 @@ class Style:
         self.caption_width = caption_metrics.horizontalAdvance("grad ") + 2
         self.final_mark = _static("✓")
         self.stale_mark = _static("↻")
-        bw = theme.border_width
+
+    def _make_pens(self, theme: Theme) -> None:
+        c, bw = self.color, theme.border_width
         self.border_pen = _pen(c["card_border"], bw)
         self.pending_pen = _pen(c["pending"], bw, Qt.DashLine)
-        self.stale_pen = _pen(c["stale"], bw, Qt.DashLine)
         self.current_pen = _pen(c["current"], theme.current_width)
         glow = QColor(c["current"])
         glow.setAlpha(70)
         self.glow_pen = _pen(glow, theme.current_width * 3.2)
         self.selection_pen = _pen(c["selection"], 2.6, Qt.DashLine)
-        self.accumulating_pen = _pen(c["accumulating"], 2.0, Qt.DashLine)
-        self.final_pen = _pen(c["final"], 2.4)
         self.op_pen = _pen(c["op_border"], bw)
         self.stub_pen = _pen(c["edge"], 2.0)
         self.edge_pen = _pen(c["edge"], theme.edge_width, cosmetic=True)
@@ -186,8 +190,6 @@ class Style:
         self.badge_pen = QPen(QColor("#ffffff"))
         self.no_pen = QPen(Qt.NoPen)
         self.no_brush = QBrush(Qt.NoBrush)
-        self._tints: dict[tuple[str, int], QBrush] = {}
-        self.cache: dict = {}              # per-theme render caches (card frames)
 
     def text(self, text: str, stale: bool = False) -> tuple[QStaticText, float]:
         """A number's static text (shared by every card showing it) and its width."""
