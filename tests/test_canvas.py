@@ -336,3 +336,58 @@ def test_new_document_rebuilds(canvas, doc):
     assert scene.current_node() is None
     other.step()
     assert scene.current_node() == "e"
+
+
+# ---- geometry helpers and big-graph machinery ---------------------------------------------
+def test_edges_leave_and_arrive_horizontally_and_steep_ones_run_mid_gap():
+    from bpstudio.ui.edge_item import edge_polylines
+    starts = np.array([[0.0, 0.0], [0.0, 0.0]])
+    ends = np.array([[100.0, 40.0], [100.0, 5000.0]])        # gentle, steep
+    xs, ys = edge_polylines(starts, ends, 12)
+    assert xs.shape == (2, 12)
+    assert list(xs[:, 0]) + list(ys[:, 0]) == pytest.approx([0, 0, 0, 0])
+    assert list(xs[:, -1]) + list(ys[:, -1]) == pytest.approx([100, 100, 40, 5000])
+    assert ys[0, 1] == pytest.approx(0.0, abs=1.0)           # leaves horizontally
+    assert list(xs[1, 5:7]) == pytest.approx([50.0, 50.0])                 # the long run is mid-gap
+    assert ys[1, 6] - ys[1, 5] > 4000
+
+
+def test_clipping_keeps_only_what_crosses_the_rectangle():
+    from PySide6.QtCore import QRectF
+    from bpstudio.ui.edge_item import clipped_segments
+    xs = np.array([[0.0, 1000.0], [0.0, 10.0]])
+    ys = np.array([[0.0, 0.0], [500.0, 500.0]])
+    path, length = clipped_segments(xs, ys, QRectF(100, -10, 50, 20))
+    assert length == pytest.approx(50.0)
+    assert path.elementCount() == 2
+    assert path.boundingRect().left() == pytest.approx(100.0)
+
+
+def test_moving_a_node_rebuilds_only_its_bundles():
+    from bpstudio.ui.edge_layer import EdgeLayer
+    from bpstudio.ui.theme import Style
+    positions = np.array([[0.0, 0.0], [0.0, 90.0], [220.0, 45.0]])
+    layer = EdgeLayer(Style(Theme.light()), positions, np.array([0, 1]), np.array([2, 2]))
+    dirty = layer.move(0, 0.0, -400.0, ())
+    assert dirty.top() <= -400 - 30 and dirty.bottom() >= 0
+    assert layer.bounds().top() <= -400
+
+
+def test_refresh_all_fills_only_what_is_seen(qtbot):
+    g = Graph(output="n199")
+    g.leaf("n0", 0.5)
+    for i in range(1, 200):
+        g.op(f"n{i}", "tanh", f"n{i - 1}")
+    doc = Document(g)
+    scene = GraphScene(doc)
+    view = GraphView(scene)
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    view.set_zoom(1.0)
+    view.center_on_node("n0", animate=False)
+    doc.run_to_end()                                          # a long jump: refresh_all
+    view.grab()
+    fresh = [scene.node_item(f"n{i}")._gen == scene._fresh.gen for i in range(200)]
+    assert fresh[0] and not fresh[199]
+    assert scene.node_item("n199").data_text() != "·"        # reading refills it

@@ -105,10 +105,11 @@ class NodeItem(QGraphicsRectItem):
             self.update()
 
     def set_style(self, style: Style) -> None:
+        """New theme: texts are laid out again when next painted (cheap for 65k cards)."""
         self._style = style
         self._fit_bounds()
         self._label_text = None
-        self._layout_numbers()
+        self._gen = -1
         self.update()
 
     def _layout_label(self) -> None:
