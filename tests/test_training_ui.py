@@ -238,6 +238,44 @@ def test_new_document_starts_over(qtbot, make_panel):
     assert panel.lr.value() == 0.5 and panel.reduction.currentText() == "mean"
 
 
+def test_reset_or_new_file_while_running_drops_ticks_still_in_flight(qtbot, make_panel):
+    doc = open_example("net-2-2-2.json")
+    first = dict(doc.parameter_values())
+    panel = make_panel(doc)
+    doc.set_training("epochs", 1_000_000)
+    panel.play_pause()
+    qtbot.waitUntil(lambda: panel.loss_plot.points > 100, timeout=WAIT)
+    panel.reset_weights()
+    qtbot.wait(300)
+    assert panel.loss_plot.points == 0 and panel.runner.state == "idle"
+    assert doc.parameter_values() == first
+    panel.play_pause()
+    qtbot.waitUntil(lambda: panel.loss_plot.points > 100, timeout=WAIT)
+    panel.set_document(open_example("net-2-2-2-matrix.json"))
+    qtbot.wait(300)
+    assert panel.loss_plot.points == 0 and panel.runner.state == "idle"
+    assert panel.grad_plot.groups == ["W", "V"]
+
+
+def test_rapid_commands_never_leave_the_runner_stuck(qtbot, make_panel):
+    rng = np.random.default_rng(3)
+    doc = open_example("net-2-2-2.json")
+    panel = make_panel(doc)
+    doc.set_training("epochs", 1_000_000)
+    actions = [panel.play_pause, panel.one_epoch, panel.reset_weights,
+               lambda: panel.lr.setValue(float(rng.choice([0.5, 1.0])))]
+    for k in rng.integers(0, len(actions), 60):
+        actions[k]()
+        qtbot.wait(int(rng.integers(0, 15)))
+    panel.runner.pause()
+    qtbot.waitUntil(lambda: panel.runner.state != "running", timeout=WAIT)
+    qtbot.wait(100)
+    with qtbot.waitSignal(panel.runner.paused, timeout=WAIT):
+        panel.one_epoch()
+    assert panel.loss_plot.points == panel.runner.latest.epoch     # no stale ticks
+    assert panel.play_button.text() == "Play"
+
+
 def test_row_box_binds_the_row_when_stopped(qtbot, make_panel):
     doc = open_example("net-2-2-2.json")
     panel = make_panel(doc)

@@ -42,11 +42,11 @@ def _copy(v):
 class _Shared:
     """What the GUI thread asks and the worker reads; always used under `lock`."""
 
-    def __init__(self):
+    def __init__(self, gen: int = 0):
         self.lock = threading.Condition()
         self.mode = "idle"            # "idle" | "run" | "step"
         self.quit = False
-        self.gen = 0                  # bumped by reset
+        self.gen = gen                # bumped by reset and by a new load
         self.settings: dict = {}      # pending setting changes
         self.params: dict | None = None        # continue from these values (canvas edit)
         self.reset_params: dict | None = None  # start over from these, at epoch 0
@@ -64,6 +64,7 @@ class TrainingRunner(QObject):
     state_changed = Signal(str)       # "idle" | "running" | "paused" | "finished" | "diverged"
 
     _batch = Signal(int, list)                  # (generation, ticks) from the worker
+    _started = Signal(int)                      # (generation): epochs are running
     _stopped = Signal(int, str, int, str)       # (generation, reason, epoch, node)
     _error = Signal(int, str)
 
@@ -76,6 +77,7 @@ class TrainingRunner(QObject):
         self.state = "idle"
         self._rates: deque = deque()
         self._batch.connect(self._on_batch)
+        self._started.connect(self._on_started)
         self._stopped.connect(self._on_stopped)
         self._error.connect(self._on_error)
 
@@ -91,7 +93,7 @@ class TrainingRunner(QObject):
         self.initial = {n.id: _copy(n.value) for n in copy.leaves() if n.role == "parameter"}
         self.latest = None
         self._rates.clear()
-        self._shared = shared = _Shared()
+        self._shared = shared = _Shared(self._shared.gen + 1)   # late ticks of the old one drop
         shared.target = int((copy.training or {}).get("epochs") or 100)
         self._thread = threading.Thread(target=self._work, args=(shared, copy, base_dir),
                                         name="bpstudio-train", daemon=True)
@@ -108,19 +110,20 @@ class TrainingRunner(QObject):
         if thread is not None and thread is not threading.current_thread():
             thread.join(wait)
         self._thread = None
+        self.latest = None
         self._set_state("idle")
 
     # ---- control (GUI thread) ------------------------------------------------------
+    # The state follows the worker's own reports (started / stopped, in order), never a
+    # guess here: a pause that lands before the worker noticed the play leaves no trace.
     def play(self) -> None:
         self._command("run")
-        self._set_state("running")
 
     def pause(self) -> None:
         self._command("idle")
 
     def one_epoch(self) -> None:
         self._command("step")
-        self._set_state("running")
 
     def reset(self) -> dict[str, object]:
         """Back to the initial weights at epoch 0, stopped. Returns those weights."""
@@ -182,6 +185,10 @@ class TrainingRunner(QObject):
             self._rates.popleft()
         self.ticks_arrived.emit(ticks)
 
+    def _on_started(self, gen: int) -> None:
+        if gen == self._shared.gen:
+            self._set_state("running")
+
     def _on_stopped(self, gen: int, reason: str, epoch: int, node: str) -> None:
         if gen != self._shared.gen:
             return
@@ -224,6 +231,7 @@ class _Loop:
         self.buf: list[Tick] = []
         self.gen = shared.gen
         self.active = False               # an epoch ran since the last stop signal
+        self.reported = False             # "started" sent since the last stop signal
         self.last_flush = time.monotonic()
 
     def run(self) -> None:
@@ -233,8 +241,9 @@ class _Loop:
             self.active = True
             if tick.nonfinite:
                 with self.shared.lock:
-                    self.shared.mode = "idle"
-                    self._stop("diverged", tick.epoch + 1, tick.nonfinite)
+                    if self.shared.gen == self.gen:     # else a reset came first: it wins
+                        self.shared.mode = "idle"
+                        self._stop("diverged", tick.epoch + 1, tick.nonfinite)
             elif time.monotonic() - self.last_flush >= FLUSH_SECONDS:
                 self._flush()
 
@@ -250,10 +259,11 @@ class _Loop:
                         self._stop("finished")
                         continue
                     s.target = tr.epoch + max(1, int(tr.settings.epochs))   # one more round
-                if s.mode == "step":
-                    s.mode = "idle"
-                    return True
-                if s.mode == "run":
+                if s.mode in ("run", "step"):
+                    if not self.reported:            # in order with the stop signals, so
+                        self.reported = True         # a late "paused" cannot stick
+                        self.runner._started.emit(self.gen)
+                    s.mode = "idle" if s.mode == "step" else "run"
                     return True
                 if self.active:
                     self._stop("paused")
@@ -262,7 +272,7 @@ class _Loop:
 
     def _apply(self, s: _Shared, tr) -> None:
         if s.gen != self.gen:                        # a reset: drop what was not sent
-            self.gen, self.buf, self.active = s.gen, [], False
+            self.gen, self.buf, self.active, self.reported = s.gen, [], False, False
         for key, value in s.settings.items():
             setattr(tr.settings, key, value)
         s.settings.clear()
@@ -276,7 +286,7 @@ class _Loop:
     def _stop(self, reason: str, epoch: int = 0, node: str = "") -> None:
         """Flush, then say why the worker stopped (called with the lock held)."""
         self._flush()
-        self.active = False
+        self.active = self.reported = False
         self.runner._stopped.emit(self.gen, reason, epoch, node)
 
     def _flush(self) -> None:
