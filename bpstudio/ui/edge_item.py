@@ -124,8 +124,9 @@ def clipped_segments(xs: np.ndarray, ys: np.ndarray, rect: QRectF) -> tuple[QPai
 
 
 class _Stroke(QGraphicsItem):
-    """One piece of a lit edge's line. A lit edge is cut in pieces so that the area
-    repainted when it appears or goes is a few thin strips, not its bounding box."""
+    """One piece of a lit edge's line (and its arrowhead, if the arrow is at this
+    end). A lit edge is cut in pieces so that the area repainted when it appears or
+    goes is a few thin strips and small squares, not its whole bounding box."""
 
     def __init__(self, parent: QGraphicsItem):
         super().__init__(parent)
@@ -135,14 +136,18 @@ class _Stroke(QGraphicsItem):
         self._xs = self._ys = np.zeros((1, 2))
         self._pen = QPen()
         self._path = QPainterPath()
+        self._arrow: QPolygonF | None = None
         self._bounds = QRectF()
 
-    def set_stroke(self, xs: np.ndarray, ys: np.ndarray, pen: QPen) -> None:
+    def set_stroke(self, xs: np.ndarray, ys: np.ndarray, pen: QPen,
+                   arrow: QPolygonF | None = None) -> None:
         self.prepareGeometryChange()
-        self._xs, self._ys, self._pen = xs, ys, pen
+        self._xs, self._ys, self._pen, self._arrow = xs, ys, pen, arrow
         self._path = polyline_path(xs, ys)
         pad = pen.widthF() / 2 + 1
         self._bounds = self._path.boundingRect().adjusted(-pad, -pad, pad, pad)
+        if arrow is not None:
+            self._bounds = self._bounds.united(arrow.boundingRect().adjusted(-1, -1, 1, 1))
 
     def boundingRect(self) -> QRectF:
         return self._bounds
@@ -157,6 +162,10 @@ class _Stroke(QGraphicsItem):
         else:
             pad = self._pen.widthF() + 2
             painter.drawPath(clipped_path(self._xs, self._ys, exposed.adjusted(-pad, -pad, pad, pad)))
+        if self._arrow is not None:
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(self._pen.color())
+            painter.drawPolygon(self._arrow)
 
 
 class EdgeItem(QGraphicsItem):
@@ -196,25 +205,24 @@ class EdgeItem(QGraphicsItem):
                                             np.array([[p1.x(), p1.y()]]), LIT_SAMPLES)
         self._label_at = self._label_anchor(label_slot)
         self._restroke()
-        self._bounds = self._arrow_rect()
-        if label:
-            self._bounds = self._bounds.united(self._label_rect())
+        self._bounds = self._label_rect() if label else QRectF()
         self.update()
 
     def _restroke(self) -> None:
         pen = QPen(self._style.color[self._colour], self._width,
                    Qt.DashLine if self._dashed else Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
         h = LIT_SAMPLES // 2
-        for stroke, (lo, hi) in zip(self._strokes, ((0, h), (h - 1, h + 1), (h, LIT_SAMPLES))):
-            stroke.set_stroke(self._xs[:, lo:hi], self._ys[:, lo:hi], pen)
+        arrows = (self._arrow() if self._arrow_at_start else None, None,
+                  None if self._arrow_at_start else self._arrow())
+        for stroke, (lo, hi), arrow in zip(self._strokes, ((0, h), (h - 1, h + 1), (h, LIT_SAMPLES)),
+                                           arrows):
+            stroke.set_stroke(self._xs[:, lo:hi], self._ys[:, lo:hi], pen, arrow)
 
     def set_style(self, style: Style) -> None:
         self.prepareGeometryChange()
         self._style = style
         self._restroke()
-        self._bounds = self._arrow_rect()
-        if self._label:
-            self._bounds = self._bounds.united(self._label_rect())
+        self._bounds = self._label_rect() if self._label else QRectF()
         self.update()
 
     def label_text(self) -> str:
@@ -247,34 +255,22 @@ class EdgeItem(QGraphicsItem):
         mid = self._label_at
         return QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
 
-    def _arrow_size(self) -> float:
-        return 7.0 + self._width
-
-    def _arrow_rect(self) -> QRectF:
-        tip, size = (self._p0 if self._arrow_at_start else self._p1), self._arrow_size()
-        return QRectF(tip.x() - size - 2, tip.y() - size, 2 * size + 4, 2 * size)
+    def _arrow(self) -> QPolygonF:
+        """The arrowhead: at the source for backward steps (grad flows into it)."""
+        size = 7.0 + self._width
+        tip = self._p0 if self._arrow_at_start else self._p1
+        back = tip.x() + (size if self._arrow_at_start else -size)
+        return QPolygonF([tip, QPointF(back, tip.y() - size * 0.6),
+                          QPointF(back, tip.y() + size * 0.6)])
 
     def boundingRect(self) -> QRectF:
         return self._bounds
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
-        s = self._style
-        colour = s.color[self._colour]
-        painter.setRenderHint(QPainter.Antialiasing, True)
-        self._paint_arrow(painter, colour)
         lod = QStyleOptionGraphicsItem.levelOfDetailFromTransform(painter.worldTransform())
         if self._label and lod >= 0.3:
-            self._paint_label(painter, s, colour)
-
-    def _paint_arrow(self, painter: QPainter, colour) -> None:
-        size = self._arrow_size()
-        tip = self._p0 if self._arrow_at_start else self._p1
-        direction = -1.0 if self._arrow_at_start else 1.0   # arrow points left or right
-        back = tip.x() - direction * size
-        painter.setPen(Qt.NoPen)
-        painter.setBrush(colour)
-        painter.drawPolygon(QPolygonF([tip, QPointF(back, tip.y() - size * 0.6),
-                                       QPointF(back, tip.y() + size * 0.6)]))
+            painter.setRenderHint(QPainter.Antialiasing, True)
+            self._paint_label(painter, self._style, self._style.color[self._colour])
 
     def _paint_label(self, painter: QPainter, s: Style, colour) -> None:
         rect = self._label_rect()

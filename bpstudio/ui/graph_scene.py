@@ -13,7 +13,8 @@ from PySide6.QtGui import QBrush, QPen, QTransform
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem,
                                QGraphicsScene, QToolTip)
 
-from ..engine import OPS, fmt
+from ..engine import fmt
+from ..engine.nogc import paused_gc
 from ..model.document import Document
 from .edge_item import EdgeItem
 from .edge_layer import EdgeLayer
@@ -54,7 +55,8 @@ class GraphScene(QGraphicsScene):
         self._items, self._checks, self._drag_start = {}, {}, {}
         self._current: str | None = None
         self.clear()
-        self._build()
+        with paused_gc():            # 65k items: no cyclic garbage, so skip the GC walks
+            self._build()
         self._highlight = StepHighlight(self, self._items, self._style)
         self._connect(document, True)
         self.refresh_all()

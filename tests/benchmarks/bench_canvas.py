@@ -137,9 +137,11 @@ def bench_pan(rows: list, points: int = SIZES["65k"], frames: int = 12) -> None:
     scene, view, _ = _open(doc)
     doc.run_to_end()
     bar = view.horizontalScrollBar()
-    for zoom in (1.0, 0.25, 0.05):
+    middle = doc.stepper.node_at(doc.stepper.program.n_forward // 2)
+    for zoom, where, node in ((1.0, "output", doc.graph.output), (1.0, "middle", middle),
+                              (0.25, "middle", middle), (0.05, "middle", middle)):
         view.set_zoom(zoom)
-        view.center_on_node(doc.graph.output, animate=False)
+        view.center_on_node(node, animate=False)
         view.grab()
         times = []
         for k in range(frames):
@@ -147,7 +149,7 @@ def bench_pan(rows: list, points: int = SIZES["65k"], frames: int = 12) -> None:
             bar.setValue(bar.value() + (-150 if k % 2 else 150))
             view.viewport().repaint()
             times.append(time.perf_counter() - t)
-        rows.append(_row(f"canvas pan one frame at {zoom:.0%} ({len(doc.graph)} nodes)",
+        rows.append(_row(f"canvas pan one frame at {zoom:.0%}, {where} ({len(doc.graph)} nodes)",
                          statistics.median(times)))
     view.close()
 
