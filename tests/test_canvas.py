@@ -391,3 +391,17 @@ def test_refresh_all_fills_only_what_is_seen(qtbot):
     fresh = [scene.node_item(f"n{i}")._gen == scene._fresh.gen for i in range(200)]
     assert fresh[0] and not fresh[199]
     assert scene.node_item("n199").data_text() != "·"        # reading refills it
+
+
+def test_square_sends_two_labelled_contributions_to_one_card(qtbot):
+    g = Graph(output="s")
+    g.leaf("a", 3.0)
+    g.op("s", "mul", "a", "a")
+    doc = Document(g)
+    scene = GraphScene(doc)
+    doc.run_to_end()
+    labels = [e.label_text() for e in scene.lit_edges()]
+    assert labels == ["3.0", "3.0 + 3.0 = 6.0"]
+    first, second = scene.lit_edges()
+    assert first.boundingRect().center().y() > second.boundingRect().center().y()  # apart
+    assert scene.node_item("a").grad_text() == "6.0"

@@ -191,11 +191,13 @@ class EdgeItem(QGraphicsItem):
 
     def set_edge(self, source: str, target: str, p0: QPointF, p1: QPointF, colour: str,
                  width: float, label: str = "", arrow_at_start=False, dashed=False,
-                 label_slot: int = 0) -> None:
+                 label_slot: int = 0, label_lift: int = 0) -> None:
         """Edge from p0 (source's output port) to p1 (target's input port). Backward
         steps point the arrow at the start: the grad flows into the source. On a long
         edge the label sits near p1 (the current node, the one on screen), stacked by
-        `label_slot` so that the labels of one step do not cover each other."""
+        `label_slot` so that the labels of one step do not cover each other; twin edges
+        between the same two cards (a * a) move their labels `label_lift` rows up
+        (negative: down)."""
         self.prepareGeometryChange()
         self.source, self.target = source, target
         self._p0, self._p1 = QPointF(p0), QPointF(p1)
@@ -203,7 +205,7 @@ class EdgeItem(QGraphicsItem):
         self._arrow_at_start, self._dashed = arrow_at_start, dashed
         self._xs, self._ys = edge_polylines(np.array([[p0.x(), p0.y()]]),
                                             np.array([[p1.x(), p1.y()]]), LIT_SAMPLES)
-        self._label_at = self._label_anchor(label_slot)
+        self._label_at = self._label_anchor(label_slot, label_lift)
         self._restroke()
         self._bounds = self._label_rect() if label else QRectF()
         self.update()
@@ -237,7 +239,7 @@ class EdgeItem(QGraphicsItem):
     def points_to_source(self) -> bool:
         return self._arrow_at_start
 
-    def _label_anchor(self, slot: int) -> QPointF:
+    def _label_anchor(self, slot: int, lift: int) -> QPointF:
         """Halfway along a short edge; on a long one a fixed distance from p1."""
         xs, ys = self._xs[0], self._ys[0]
         run = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(xs), np.diff(ys)))])
@@ -247,7 +249,8 @@ class EdgeItem(QGraphicsItem):
         else:
             step = self._style.edge_metrics.height() + 12
             at = total - min(LABEL_MAX_DISTANCE + slot * step, total / 2)
-        return QPointF(float(np.interp(at, run, xs)), float(np.interp(at, run, ys)))
+        lifted = lift * (self._style.edge_metrics.height() + 10)
+        return QPointF(float(np.interp(at, run, xs)), float(np.interp(at, run, ys)) - lifted)
 
     def _label_rect(self) -> QRectF:
         fm = self._style.edge_metrics

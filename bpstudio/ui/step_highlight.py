@@ -91,14 +91,16 @@ class StepHighlight:
         seen: dict[str, int] = {}
         for flow in rec.flows:
             t = flow.target
-            earlier = st.received[st.program.index[t]] - arrivals[t] + seen.get(t, 0)
-            seen[t] = seen.get(t, 0) + 1
+            again = seen.get(t, 0)                  # a * a: the second edge to a
+            earlier = st.received[st.program.index[t]] - arrivals[t] + again
+            seen[t] = again + 1
             colour, width, dashed = _flow_look(flow.contribution)
             label = _flow_label(flow, earlier)
             self._mark(t, None, colour)
             self._lit_edge().set_edge(t, rec.node, self._items[t].out_port(), target, colour,
                                       width, label, arrow_at_start=True, dashed=dashed,
-                                      label_slot=flow.slot)
+                                      label_slot=flow.slot,
+                                      label_lift=(2 * again - 1) if arrivals[t] > 1 else 0)
 
     def _lit_edge(self) -> EdgeItem:
         if self._used == len(self._lit):
