@@ -11,7 +11,6 @@ replaces the file atomically. See docs/file-format.md.
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import math
 import os
@@ -22,6 +21,7 @@ import stat
 import numpy as np
 
 from ..engine.graph import Graph, GraphError, Node
+from ..engine.nogc import paused_gc as _gc_paused
 from .dataset import check_dataset, remember_base_dir
 from .validate import (FORMAT, SUPPORTED_VERSIONS, NonFinite, Problem, check_document,
                        check_training, check_view, short)
@@ -86,17 +86,6 @@ def loads(text, path="<string>", base_dir=None) -> Graph:
                 from e
 
 
-@contextlib.contextmanager
-def _gc_paused():
-    """Building 10^5 acyclic objects triggers repeated full collections that find
-    nothing (2-3x the load time at 200k nodes); pause the cyclic collector meanwhile."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _read(name: str) -> bytes:

@@ -15,12 +15,12 @@ rightmost node.  Pipeline, all iterative (no recursion) and deterministic:
 """
 from __future__ import annotations
 
-import gc
 from collections import deque
-from contextlib import contextmanager
 from collections.abc import Iterable
 
 import numpy as np
+
+from ..engine.nogc import paused_gc as _gc_paused
 
 Position = tuple[float, float]
 
@@ -292,17 +292,6 @@ def _assign_heights(chains: _Chains, pos: np.ndarray, gap: float, passes: int) -
 
 
 # --------------------------------------------------------------------------- public API
-@contextmanager
-def _gc_paused():
-    """The layout allocates many small lists but no cycles: skip cyclic GC passes,
-    which would otherwise rescan every live object (e.g. a caller's big graph)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def assign_layers(node_ids, edges) -> dict[str, int]:
