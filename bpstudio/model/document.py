@@ -38,6 +38,7 @@ class Document:
         self.live_changed = Signal()      # (bool)
         self.training_changed = Signal()  # (key) a training setting changed
         self.values_replaced = Signal()   # () many leaves changed at once (training, reset)
+        self.structure_changed = Signal() # () nodes came or went (step into / collapse)
         cursor = int((graph.view or {}).get("cursor", 0) or 0)
         if cursor:
             self.stepper.run_to(cursor)
@@ -231,3 +232,46 @@ class Document:
         self.node_moved.emit(node_id, pos)
         self.set_modified(True)
         return True
+
+    # ---- step into / collapse (structure) ------------------------------------------------
+    # A composite op (tanh, sigmoid, sse, mse) spelled out as primitives in place and
+    # back; see model/structure.py for the positions and how the cursor is carried over.
+    def can_expand(self, node_id: str) -> bool:
+        from .structure import can_expand
+        return can_expand(self.graph, node_id)
+
+    def expanded_owner(self, node_id: str) -> str | None:
+        """The expanded composite that `node_id` is or belongs to (what Collapse acts on)."""
+        from .structure import owner
+        return owner(self.graph, node_id)
+
+    def expand(self, node_id: str) -> None:
+        """Step into `node_id`. Raises GraphError if it is not a composite op."""
+        from . import structure
+        graph, positions = structure.expand(self.graph, self.positions(), node_id)
+        parts = structure.records(graph)[node_id]["parts"]
+        self._restructure(graph, positions, structure.translate(self.stepper, parts, node_id, True))
+
+    def collapse(self, node_id: str) -> None:
+        """Put `node_id`'s composite op back (the numbers are the same either way)."""
+        from . import structure
+        parts = structure.records(self.graph).get(node_id, {}).get("parts", [])
+        graph, positions = structure.collapse(self.graph, self.positions(), node_id)
+        self._restructure(graph, positions, structure.translate(self.stepper, parts, node_id, False))
+
+    def _restructure(self, graph: Graph, positions, done) -> None:
+        from .structure import cursor_for
+        stepper = Stepper(graph)
+        target = stepper.total if self.live else cursor_for(stepper.program, *done)
+        stepper.run_to(target)
+        self.graph, self.stepper, self._positions = graph, stepper, positions
+        self.structure_changed.emit()
+        self.set_modified(True)
+
+    def sibling(self) -> "Document":
+        """A second document over the same graph and layout with its own stepper, to
+        draw other steps (GIF frames) without moving this one's cursor."""
+        twin = Document(self.graph, self.path, self.source)
+        twin._positions = dict(self.positions())
+        twin.stepper.run_to(self.stepper.cursor)
+        return twin

@@ -7,6 +7,8 @@ each card refills itself when it is next painted (only visible cards do the work
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QPen, QTransform
@@ -64,9 +66,19 @@ class GraphScene(QGraphicsScene):
     def _connect(self, doc: Document, on: bool) -> None:
         pairs = ((doc.cursor_moved, self._on_cursor_moved), (doc.leaf_edited, self._on_leaf_edited),
                  (doc.label_changed, self._on_label_changed), (doc.node_moved, self._on_node_moved),
-                 (doc.note_changed, self._on_note_changed))
+                 (doc.note_changed, self._on_note_changed),
+                 (doc.structure_changed, self._on_structure_changed))
         for signal, slot in pairs:
             (signal.connect if on else signal.disconnect)(slot)
+
+    def _on_structure_changed(self) -> None:
+        """Nodes came or went (step into / collapse): build again, same zoom level,
+        same theme, the selection kept when its node still exists."""
+        selected = self.selected_node()
+        self.set_document(self._doc)
+        self.set_view_scale(self._view_scale, force=True)
+        if selected in self._items:
+            self.select_node(selected)
 
     def _build(self) -> None:
         program = self._doc.stepper.program
@@ -122,7 +134,9 @@ class GraphScene(QGraphicsScene):
     def drawBackground(self, painter, rect: QRectF) -> None:
         """The background colour, then every edge (the view caches the result)."""
         painter.fillRect(rect, self._style.color["background"])
-        self._edges.draw(painter, rect)
+        painter.save()              # the edges may switch antialiasing off; items (and
+        self._edges.draw(painter, rect)   # scene.render's shared painter) need it back
+        painter.restore()
 
     # ---- reading the model into items ------------------------------------------------
     def _pull(self, item: NodeItem) -> None:
@@ -214,17 +228,36 @@ class GraphScene(QGraphicsScene):
 
     # ---- zoom, theme, badges ----------------------------------------------------------
     _zoomed_out = False
+    _view_scale = 1.0
 
-    def set_view_scale(self, scale: float) -> None:
+    def set_view_scale(self, scale: float, force: bool = False) -> None:
         """Called by the view when its zoom changes: switch between cards and overview."""
+        self._view_scale = scale
         overview = scale < OVERVIEW_SCALE
-        if overview != self._overview:
+        if overview != self._overview or force:
             self._overview = self._edges.overview = overview
             for item in self._items.values():
                 item.setVisible(not overview)
             self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
         self._zoomed_out = scale < TEXT_LOD
         self._beacon.setVisible(self._zoomed_out and self._current is not None)
+
+    def view_scale(self) -> float:
+        return self._view_scale
+
+    @contextmanager
+    def unselected(self):
+        """Paint without the selection outline (exports); no selection signals."""
+        items = self.selectedItems()
+        self._selecting = True
+        try:
+            for item in items:
+                item.setSelected(False)
+            yield
+        finally:
+            for item in items:
+                item.setSelected(True)
+            self._selecting = False
 
     def is_overview(self) -> bool:
         return self._overview

@@ -3,7 +3,7 @@ fit, and an optional "follow" that keeps the current step's node in sight."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QVariantAnimation
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsView
 
 from .graph_scene import GraphScene
@@ -62,10 +62,14 @@ class GraphView(QGraphicsView):
         rect = self.graph_scene().sceneRect()
         if rect.isEmpty():
             return
-        self.fitInView(rect, Qt.KeepAspectRatio)
-        if self.scale_factor() > FIT_MAX_SCALE:
-            self.zoom_by(FIT_MAX_SCALE / self.scale_factor())
-            self.centerOn(rect.center())
+        # As fitInView (2 px margin), but for the viewport without scroll bars: they
+        # go once the graph fits, and fitInView would measure with them still there
+        # (export.fitted computes the same zoom for headless renders).
+        room = self.maximumViewportSize()
+        zoom = min((room.width() - 4) / rect.width(), (room.height() - 4) / rect.height(),
+                   FIT_MAX_SCALE)
+        self.setTransform(QTransform.fromScale(zoom, zoom))
+        self.centerOn(rect.center())
         self._scale_changed()
 
     def wheelEvent(self, event) -> None:
