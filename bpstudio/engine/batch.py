@@ -16,98 +16,68 @@ REDUCTIONS = {"sum", "mean", "sse", "mse"}
 
 
 class BatchEvaluator:
-    """Forward + backward of `program` over rows bound to leaves."""
+    """Forward + backward of `program` over rows bound to leaves.
+
+    Which nodes carry a row axis depends only on the bindings, so every node's
+    forward and backward is planned once (reshapes, reduction axes) and an epoch is
+    a loop of plain numpy calls."""
 
     def __init__(self, program: Program, bindings: list[tuple[int, tuple | None]]):
         self.p = program
         self.bindings = bindings            # per column: (node number, element index or None)
         self.bound = sorted({n for n, _ in bindings})
         self.shape = [program.shapes[nid] for nid in program.ids]
+        self.batched = _batched_flags(program, set(self.bound))
+        self.plans = [_NodePlan(self, n) for n in program.op_nodes]
+        self._rows_key = None
+        self._bound_vals: dict[int, np.ndarray] = {}
 
     def leaf_values(self, rows: np.ndarray, params: dict[int, object]) -> list:
         """Values of every node before the forward pass; bound leaves get a row axis."""
         p = self.p
         vals: list = [None] * len(p.ids)
+        nodes, ids = p.graph.nodes, p.ids
         for k in p.leaf_nodes:
-            vals[k] = params.get(k, p.graph.nodes[p.ids[k]].value)
+            vals[k] = params[k] if k in params else nodes[ids[k]].value
+        if self._rows_key is not rows:
+            self._bound_vals = self._bind(rows, vals)
+            self._rows_key = rows
+        for k, v in self._bound_vals.items():
+            vals[k] = v
+        return vals
+
+    def _bind(self, rows: np.ndarray, vals: list) -> dict[int, np.ndarray]:
         r = len(rows)
-        for k in self.bound:
-            vals[k] = np.broadcast_to(np.asarray(vals[k], dtype=np.float64),
-                                      (r,) + self.shape[k]).copy()
+        out = {k: np.broadcast_to(np.asarray(vals[k], dtype=np.float64),
+                                  (r,) + self.shape[k]).copy() for k in self.bound}
         for col, (k, idx) in enumerate(self.bindings):
             if idx is None:
-                vals[k][...] = rows[:, col].reshape((r,) + (1,) * len(self.shape[k]))
+                out[k][...] = rows[:, col].reshape((r,) + (1,) * len(self.shape[k]))
             else:
-                vals[k][(slice(None),) + idx] = rows[:, col]
-        return vals
+                out[k][(slice(None),) + idx] = rows[:, col]
+        return out
 
     def forward(self, rows: np.ndarray, params: dict[int, object]):
         """Returns (values, batched flags); the output value has one entry per row."""
-        p = self.p
         vals = self.leaf_values(rows, params)
-        batched = [False] * len(p.ids)
-        for k in self.bound:
-            batched[k] = True
         with np.errstate(all="ignore"):
-            for n in p.op_nodes:
-                ins = p.inputs[n]
-                batched[n] = any(batched[j] for j in ins)
-                vals[n] = self._forward_node(n, [vals[j] for j in ins],
-                                             [batched[j] for j in ins], batched[n], len(rows))
-        return vals, batched
+            for plan in self.plans:
+                vals[plan.node] = plan.forward([vals[j] for j in plan.inputs])
+        return vals, self.batched
 
-    def _aligned(self, n: int, ins: list, flags: list[bool], r: int) -> list:
-        """Give batched inputs singleton axes so they broadcast against the others."""
-        rank = max(len(self.shape[j]) for j in self.p.inputs[n])
-        out = []
-        for j, x, b in zip(self.p.inputs[n], ins, flags):
-            pad = rank - len(self.shape[j])
-            out.append(x.reshape((r,) + (1,) * pad + self.shape[j]) if b and pad else x)
-        return out
-
-    def _forward_node(self, n: int, ins: list, flags: list[bool], out_batched: bool, r: int):
-        op_name, attrs = self.p.ops[n], self.p.attrs[n]
-        if not out_batched:
-            return OPS[op_name].forward(ins, attrs)
-        if op_name in REDUCTIONS:
-            return _reduce_forward(op_name, self._aligned(n, ins, flags, r))
-        if op_name == "matmul":
-            return ins[0] @ ins[1]
-        return OPS[op_name].forward(self._aligned(n, ins, flags, r), attrs)
-
-    def backward(self, vals: list, batched: list[bool], seed) -> list:
+    def backward(self, vals: list, batched, seed) -> list:
         """Grads of every node; the output's grad starts at `seed` (per row or scalar)."""
-        p = self.p
-        grads: list = [None] * len(p.ids)
-        grads[p.output] = seed
+        grads: list = [None] * len(self.p.ids)
+        grads[self.p.output] = seed
         with np.errstate(all="ignore"):
-            for n in reversed(p.op_nodes):
-                g = grads[n]
+            for plan in reversed(self.plans):
+                g = grads[plan.node]
                 if g is None:
                     continue
-                ins = p.inputs[n]
-                contribs = self._contributions(n, [vals[j] for j in ins],
-                                               [batched[j] for j in ins], vals[n], g, batched[n])
-                for j, c in zip(ins, contribs):
+                contribs = plan.backward([vals[j] for j in plan.inputs], vals[plan.node], g)
+                for j, c in zip(plan.inputs, contribs):
                     grads[j] = c if grads[j] is None else grads[j] + c
         return grads
-
-    def _contributions(self, n, ins, flags, out, g, out_batched):
-        op_name, attrs = self.p.ops[n], self.p.attrs[n]
-        op = OPS[op_name]
-        if not out_batched:
-            return op.contributions(ins, out, g, attrs)
-        r = len(out) if np.ndim(out) else len(g)
-        if op_name == "matmul":
-            a, b = ins
-            raw = [g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g]
-        elif op_name in REDUCTIONS:
-            raw = _reduce_vjp(op_name, self._aligned(n, ins, flags, r), g)
-        else:
-            aligned = self._aligned(n, ins, flags, r)
-            locs = op.local(aligned, out, attrs)
-            raw = [np.asarray(g) * loc for loc in locs]
-        return [self._fit(j, c, f, r) for j, c, f in zip(self.p.inputs[n], raw, flags)]
 
     @staticmethod
     def param_grads(grads: list, nodes: list[int]) -> list:
@@ -121,16 +91,72 @@ class BatchEvaluator:
                 return k
         return None
 
-    def _fit(self, j: int, c, is_batched: bool, r: int):
-        """Reduce a contribution to the input's (batched) shape."""
-        shape = self.shape[j]
-        if not is_batched:
+
+def _batched_flags(p: Program, bound: set[int]) -> list[bool]:
+    flags = [k in bound for k in range(len(p.ids))]
+    for n in p.op_nodes:
+        flags[n] = any(flags[j] for j in p.inputs[n])
+    return flags
+
+
+class _NodePlan:
+    """One op node's batched forward and backward, with its reshapes worked out."""
+
+    def __init__(self, ev: BatchEvaluator, n: int):
+        p = ev.p
+        self.node, self.inputs = n, p.inputs[n]
+        self.op, self.attrs = OPS[p.ops[n]], p.attrs[n]
+        self.name = p.ops[n]
+        self.batched = ev.batched[n]
+        flags = [ev.batched[j] for j in self.inputs]
+        shapes = [ev.shape[j] for j in self.inputs]
+        rank = max(len(s) for s in shapes)
+        self.reshape = [((-1,) + (1,) * (rank - len(s)) + s) if b and rank > len(s) else None
+                        for s, b in zip(shapes, flags)]
+        self.fits = [_fit_plan(s, b, rank) for s, b in zip(shapes, flags)]
+
+    def _aligned(self, ins: list) -> list:
+        return [x if r is None else x.reshape(r) for x, r in zip(ins, self.reshape)]
+
+    def forward(self, ins: list):
+        if not self.batched:
+            return self.op.forward(ins, self.attrs)
+        if self.name in REDUCTIONS:
+            return _reduce_forward(self.name, self._aligned(ins))
+        if self.name == "matmul":
+            return ins[0] @ ins[1]
+        return self.op.forward(self._aligned(ins), self.attrs)
+
+    def backward(self, ins: list, out, g) -> list:
+        if not self.batched:
+            return self.op.contributions(ins, out, g, self.attrs)
+        if self.name == "matmul":
+            a, b = ins
+            raw = [g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g]
+        elif self.name in REDUCTIONS:
+            raw = _reduce_vjp(self.name, self._aligned(ins), g)
+        else:
+            raw = [g * loc for loc in self.op.local(self._aligned(ins), out, self.attrs)]
+        return [fit(c) for fit, c in zip(self.fits, raw)]
+
+
+def _fit_plan(shape: tuple, batched: bool, rank: int):
+    """A function that reduces a (rows, ...) contribution to the input's own shape."""
+    if not batched:
+        def fit_unbatched(c):
+            lead = np.ndim(c) - len(shape)
+            if lead and np.shape(c)[lead:] == shape:      # only the row axis to sum
+                return np.add.reduce(c, axis=tuple(range(lead)))
             return reduce_to_shape(c, shape)
-        if np.shape(c) == (r,) + shape:
+        return fit_unbatched
+    aligned = (1,) * (rank - len(shape)) + shape
+
+    def fit(c):
+        if c.shape[1:] == shape:
             return c
-        c = np.broadcast_to(c, np.broadcast_shapes(np.shape(c), (r,)))
-        aligned = (r,) + (1,) * (c.ndim - 1 - len(shape)) + shape
-        return np.reshape(reduce_to_shape(c, aligned), (r,) + shape)
+        c = np.broadcast_to(c, np.broadcast_shapes(c.shape, (c.shape[0],) + aligned))
+        return np.reshape(reduce_to_shape(c, (c.shape[0],) + aligned), (-1,) + shape)
+    return fit
 
 
 def _axes(x) -> tuple:
@@ -138,12 +164,13 @@ def _axes(x) -> tuple:
 
 
 def _reduce_forward(op_name: str, ins: list):
-    if op_name == "sum":
-        return np.sum(ins[0], axis=_axes(ins[0]))
-    if op_name == "mean":
-        return np.mean(ins[0], axis=_axes(ins[0]))
+    if op_name in ("sum", "mean"):
+        x = ins[0]
+        total = np.add.reduce(x, axis=_axes(x))
+        return total / np.size(x[0]) if op_name == "mean" else total
     sq = np.square(np.subtract(ins[0], ins[1]))
-    return np.sum(sq, axis=_axes(sq)) if op_name == "sse" else np.mean(sq, axis=_axes(sq))
+    total = np.add.reduce(sq, axis=_axes(sq))
+    return total if op_name == "sse" else total / np.size(sq[0])
 
 
 def _reduce_vjp(op_name: str, ins: list, g):

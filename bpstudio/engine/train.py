@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterator
 
+import math
+
 import numpy as np
 
 from .batch import BatchEvaluator, GroupBatchEvaluator
@@ -86,7 +88,8 @@ class Trainer:
         norms: dict[str, float] = {}
         losses = []
         for lo in range(0, n, size):
-            vals, grads, bad = self._gradients(self.rows[lo:lo + size])
+            rows = self.rows if size >= n else self.rows[lo:lo + size]
+            vals, grads, bad = self._gradients(rows)
             losses.append(np.array(self.row_losses(vals, min(size, n - lo)), dtype=np.float64))
             if bad:
                 return self._tick(bad, norms, np.concatenate(losses))
@@ -102,7 +105,7 @@ class Trainer:
         seed = np.full(len(rows), scale) if batched is None or batched[self.p.output] else scale
         grads = self.eval.backward(vals, batched, seed)
         pg = self.eval.param_grads(grads, self.param_nodes)
-        if not all(g is None or np.all(np.isfinite(g)) for g in pg):
+        if not all(g is None or np.isfinite(g).all() for g in pg):
             return vals, None, self.first_nonfinite(grads)
         return vals, grads, None
 
@@ -112,14 +115,14 @@ class Trainer:
         for k, g in zip(self.param_nodes, self.eval.param_grads(grads, self.param_nodes)):
             if g is None:
                 continue
-            norms[ids[k]] = abs(g) if isinstance(g, float) else float(np.sqrt(np.sum(g * g)))
+            norms[ids[k]] = abs(g) if isinstance(g, float) else math.sqrt(float(np.vdot(g, g)))
             if s.momentum:
                 velocity[k] = s.momentum * velocity[k] + g
                 g = velocity[k]
             params[k] = params[k] - s.lr * g
 
     def _tick(self, bad: str | None, norms: dict, losses: np.ndarray) -> Tick:
-        total = float(np.sum(losses) if self.settings.reduction == "sum" else np.mean(losses))
+        total = float(losses.sum() if self.settings.reduction == "sum" else losses.mean())
         return Tick(self.epoch, total, losses, norms,
                     {self.p.ids[k]: _copy(v) for k, v in self.params.items()}, bad)
 
