@@ -96,19 +96,26 @@ def collapse(graph: Graph, positions: dict[str, Position], node_id: str
 
 
 def _positions_with_parts(positions, graph: Graph, node_id: str, parts: list[str]):
-    """Open a gap at the node's x as wide as the parts' own layout; place them in it."""
+    """Open a gap at the node's x as wide as the parts' own layout; place them in it,
+    lined up with the composite's inputs (so an input's edge misses the constants)."""
     from .layout import layered_layout
     members = set(parts) | {node_id}
-    ids = parts + [node_id]
-    edges = [(i, n) for n in ids for i in graph.nodes[n].inputs if i in members]
+    outside = [i for i in dict.fromkeys(i for p in parts for i in graph.nodes[p].inputs)
+               if i not in members and i in positions]
+    ids = outside + parts + [node_id]
+    edges = [(i, n) for n in parts + [node_id] for i in graph.nodes[n].inputs
+             if i in members or i in outside]
     sub = layered_layout(ids, edges)
     first = min(sub[p][0] for p in parts)
-    sx, sy = sub[node_id]
-    shift = sx - first
+    shift = sub[node_id][0] - first
     nx, ny = positions.get(node_id, (0.0, 0.0))
+    if outside:
+        dy = (sum(positions[i][1] for i in outside) - sum(sub[i][1] for i in outside)) / len(outside)
+    else:
+        dy = ny - sub[node_id][1]
     out = {k: (x + shift if x >= nx - EPS else x, y) for k, (x, y) in positions.items()}
     for p in parts:
-        out[p] = (nx + sub[p][0] - first, ny + sub[p][1] - sy)
+        out[p] = (nx + sub[p][0] - first, sub[p][1] + dy)
     return out, shift
 
 

@@ -1,0 +1,239 @@
+"""Export and `bpstudio render`: PNG / SVG / DOT / GIF / frames, headless, and the
+headless picture equal to what the window's canvas shows."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSize
+from PySide6.QtGui import QImage
+
+from bpstudio.cli import main
+from bpstudio.model.document import Document
+from bpstudio.ui import export
+from bpstudio.ui.graph_scene import GraphScene
+from bpstudio.ui.graph_view import GraphView
+from bpstudio.ui.theme import Theme
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPRESSION = ROOT / "resources" / "examples" / "expression.json"
+NEURON = ROOT / "resources" / "examples" / "neuron.json"
+
+
+def render_cli(*args: str) -> subprocess.CompletedProcess:
+    """`bpstudio render ...` in a fresh process with no display and no Qt platform set:
+    the command has to choose the offscreen platform itself."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY")}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return subprocess.run([sys.executable, "-m", "bpstudio", "render", *map(str, args)],
+                          capture_output=True, text=True, env=env, timeout=300)
+
+
+def pixels(image: QImage) -> np.ndarray:
+    rgb = image.convertToFormat(QImage.Format_RGB888)
+    raw = np.frombuffer(bytes(rgb.constBits()), np.uint8).reshape(rgb.height(), rgb.bytesPerLine())
+    return raw[:, :rgb.width() * 3].reshape(rgb.height(), rgb.width(), 3).astype(int)
+
+
+# ---- the command, headless -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """expression.json at step 12 (clamped to 7) in every format, each from a fresh process."""
+    out = tmp_path_factory.mktemp("render")
+    runs = {ext: render_cli(EXPRESSION, "-o", out / f"out.{ext}", "--step", 12)
+            for ext in ("png", "svg", "dot", "gif")}
+    return out, runs
+
+
+@pytest.mark.parametrize("ext", ["png", "svg", "dot", "gif"])
+def test_render_works_without_a_display(rendered, ext):
+    out, runs = rendered
+    res = runs[ext]
+    assert res.returncode == 0, res.stderr
+    assert (out / f"out.{ext}").stat().st_size > 100
+    if ext != "gif":          # the GIF is the whole pass: --step does not apply
+        lines = res.stderr.strip().splitlines()
+        assert len(lines) == 1 and "step 12" in lines[0] and "step 7" in lines[0], res.stderr
+
+
+def test_rendered_png_is_slide_sized(rendered):
+    out, _ = rendered
+    image = QImage(str(out / "out.png"))
+    assert not image.isNull()
+    assert 1000 <= image.width() <= 4000 and 300 <= image.height() <= 2000
+    assert image.width() > image.height()               # a left-to-right graph
+
+
+def test_rendered_svg_is_xml_with_the_card_texts(rendered):
+    out, _ = rendered
+    text = (out / "out.svg").read_text(encoding="utf-8")
+    root = ET.fromstring(text)
+    assert root.tag.endswith("svg")
+    assert "\u22128.0" in text or "-8.0" in text         # L's data
+    for label in (">a<", ">b<", ">L<", ">data<", ">grad<"):
+        assert label in text
+
+
+def test_rendered_dot_holds_the_numbers(rendered):
+    out, _ = rendered
+    dot = (out / "out.dot").read_text(encoding="utf-8")
+    assert dot.startswith("digraph")
+    assert 'label="{ L | data -8.0' in dot
+    assert 'label="{ a | data 2.0 | grad 6.0 }"' in dot   # run to the end: a.grad = 6
+
+
+def test_rendered_gif_has_one_frame_per_cursor(rendered):
+    Image = pytest.importorskip("PIL.Image")
+    out, _ = rendered
+    doc = Document.open(EXPRESSION)
+    with Image.open(out / "out.gif") as gif:
+        assert gif.n_frames == doc.stepper.total + 1 == 8   # 3 forward + seed + 3 backward + start
+        assert gif.info.get("loop") == 0
+        durations = []
+        for k in range(gif.n_frames):
+            gif.seek(k)
+            durations.append(gif.info["duration"])
+    assert all(d >= 500 for d in durations) and durations[3] == export.FRAME_MS
+
+
+def test_render_frames_to_a_folder(tmp_path):
+    res = render_cli(EXPRESSION, "--frames", tmp_path / "frames", "--scale", 1)
+    assert res.returncode == 0, res.stderr
+    names = sorted(p.name for p in (tmp_path / "frames").iterdir())
+    assert names == [f"frame-{k}.png" for k in range(8)]
+
+
+def test_headless_png_equals_the_windows_canvas(qtbot, tmp_path):
+    """The PNG drawn with no window at step N is the canvas a W×H window shows at step N
+    after View ▸ Fit, pixel for pixel (same scene, theme and zoom)."""
+    w, h = 900, 520
+    res = render_cli(NEURON, "-o", tmp_path / "n.png", "--step", 14 - 5, "--theme", "dark",
+                     "--width", w, "--height", h)
+    assert res.returncode == 0 and not res.stderr, res.stderr
+    headless = QImage(str(tmp_path / "n.png"))
+    assert headless.size() == QSize(w, h)
+
+    doc = Document.open(NEURON)
+    doc.run_to(9)
+    scene = GraphScene(doc, Theme.dark())
+    view = GraphView(scene)
+    qtbot.addWidget(view)
+    frame = view.frameWidth()
+    view.resize(w + 2 * frame, h + 2 * frame)
+    view.show()
+    qtbot.waitExposed(view)
+    view.fit()
+    qtbot.waitUntil(lambda: view.viewport().size() == QSize(w, h))   # scroll bars gone
+    window = view.viewport().grab().toImage()
+    diff = np.abs(pixels(window) - pixels(headless)).max(axis=2)
+    assert np.count_nonzero(diff > 24) == 0 and diff.mean() < 0.05, (diff.max(), diff.mean())
+
+
+def test_render_bad_input_is_one_line_and_exit_2(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "bpstudio.graph", "version": 1, "nodes": [', encoding="utf-8")
+    cases = [[str(bad), "-o", str(tmp_path / "x.png")],
+             [str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.png")],
+             [str(EXPRESSION), "-o", str(tmp_path / "x.jpg")],
+             [str(EXPRESSION)],
+             [str(EXPRESSION), "-o", str(tmp_path / "x.png"), "--width", "300"]]
+    for args in cases:
+        assert main(["render", *args]) == 2, args
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("bpstudio: "), (args, err)
+    assert main(["render", str(bad), "-o", str(tmp_path / "x.png")]) == 2
+    assert capsys.readouterr().err.startswith(f"bpstudio: {bad}:1:")
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_render_to_an_unwritable_place_is_one_line(tmp_path, capsys):
+    target = tmp_path / "no-such-folder" / "x.png"
+    assert main(["render", str(EXPRESSION), "-o", str(target)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(target) in err[0]
+
+
+# ---- the export functions, from the app's scene ---------------------------------------------
+@pytest.fixture
+def canvas(qtbot):
+    doc = Document.open(EXPRESSION)
+    doc.run_to(5)
+    scene = GraphScene(doc)
+    view = GraphView(scene)
+    qtbot.addWidget(view)
+    view.resize(700, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    return doc, scene, view
+
+
+def test_current_view_export_equals_the_viewport(canvas):
+    doc, scene, view = canvas
+    view.set_zoom(1.3)
+    view.centerOn(300, 40)
+    image = export.render_image(scene, export.view_frame(view))
+    window = view.viewport().grab().toImage()
+    assert image.size() == window.size()
+    diff = np.abs(pixels(window) - pixels(image)).max(axis=2)
+    # Equal but for where two lit edges of equal z overlap (which one is on top).
+    assert np.count_nonzero(diff > 24) < diff.size / 1000
+
+
+def test_export_leaves_out_the_selection_and_keeps_it(canvas, qtbot, tmp_path):
+    doc, scene, view = canvas
+    plain = pixels(export.render_image(scene, export.whole_graph(scene)))
+    seen = []
+    scene.node_selected.connect(seen.append)
+    scene.select_node("d")
+    seen.clear()
+    with_selection = pixels(export.render_image(scene, export.whole_graph(scene)))
+    assert np.array_equal(plain, with_selection)
+    assert scene.selected_node() == "d" and seen == []
+    assert scene.view_scale() == view.scale_factor()
+
+
+def test_png_scale_is_pixel_density(canvas, tmp_path):
+    doc, scene, view = canvas
+    one = QImage(str(export.export_png(scene, tmp_path / "one.png", scale=1.0)))
+    two = QImage(str(export.export_png(scene, tmp_path / "two.png", scale=2.0)))
+    rect = scene.sceneRect()
+    assert abs(one.width() - rect.width()) <= 1 and abs(one.height() - rect.height()) <= 1
+    assert abs(two.width() - 2 * one.width()) <= 1 and abs(two.height() - 2 * one.height()) <= 1
+
+
+def test_svg_and_dot_from_the_app(canvas, tmp_path):
+    doc, scene, view = canvas
+    svg = export.export_svg(scene, tmp_path / "g.svg", title="expression")
+    text = svg.read_text(encoding="utf-8")
+    ET.fromstring(text)
+    assert "<title>expression</title>" in text and ">\u22128.0<" in text
+    dot = export.export_dot(doc, tmp_path / "g.dot").read_text(encoding="utf-8")
+    assert 'label="{ L | data -8.0 | grad 1.0 }"' in dot
+
+
+def test_whole_pass_exports_do_not_move_the_document(canvas, tmp_path):
+    pytest.importorskip("PIL")
+    doc, scene, view = canvas
+    paths = export.export_frames(doc, tmp_path / "frames", size=(400, 240))
+    assert len(paths) == doc.stepper.total + 1 and all(p.exists() for p in paths)
+    first = QImage(str(paths[0]))
+    assert first.width() == 400 and first.height() > 240          # the caption band below
+    export.export_gif(doc, tmp_path / "pass.gif", Theme.projector(), size=(400, 240))
+    assert (tmp_path / "pass.gif").stat().st_size > 1000
+    assert doc.stepper.cursor == 5
+
+
+def test_caption_names_the_step():
+    doc = Document.open(EXPRESSION)
+    assert export.step_title(doc.stepper) == "step 0 / 7 · start"
+    doc.run_to(1)
+    assert export.step_title(doc.stepper) == "step 1 / 7 · forward"
+    assert export.step_lines(doc.stepper)[0].startswith("e = a × b")
+    doc.run_to_end()
+    assert export.step_title(doc.stepper) == "step 7 / 7 · done"

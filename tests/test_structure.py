@@ -1,0 +1,188 @@
+"""Step into / collapse: a composite op spelled out in place and folded back, with the
+same numbers, positions that come back, a cursor carried over, undo and the canvas."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QUndoStack
+
+from bpstudio.engine import GraphError
+from bpstudio.model.document import Document
+from bpstudio.ui.graph_scene import GraphScene
+from bpstudio.ui.structure_commands import (CollapseCommand, ExpandCommand, collapse_command,
+                                            expand_command)
+
+EX = Path(__file__).resolve().parents[1] / "resources" / "examples"
+NEURON_GRADS = {"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0, "b": 0.5}
+
+
+def leaf_grads(doc: Document) -> dict[str, float]:
+    doc.run_to_end()
+    return {n.id: doc.stepper.grad(n.id) for n in doc.graph.leaves() if "/" not in n.id}
+
+
+def shape(doc: Document):
+    return [(n.id, n.op, n.inputs, n.label) for n in doc.graph.nodes.values()]
+
+
+def test_step_into_tanh_gives_the_fused_grads():
+    doc = Document.open(EX / "neuron.json")
+    fused = leaf_grads(doc)
+    doc.expand("o")
+    assert doc.graph.nodes["o"].op == "div" and "o/exp" in doc.graph.nodes
+    expanded = leaf_grads(doc)
+    for k, v in NEURON_GRADS.items():
+        assert expanded[k] == pytest.approx(v, abs=1e-12)
+        assert abs(expanded[k] - fused[k]) <= 1e-12
+    assert doc.stepper.value("o") == pytest.approx(0.7071067811865476, abs=1e-12)
+
+
+def test_collapse_returns_to_the_fused_graph_and_positions():
+    doc = Document.open(EX / "neuron.json")
+    before, positions = shape(doc), dict(doc.positions())
+    doc.expand("o")
+    assert doc.positions()["o"][0] > positions["o"][0]          # a gap opened for the parts
+    assert all(positions["n"][0] < doc.positions()[p][0] < doc.positions()["o"][0]
+               for p in doc.graph.view["expanded"]["o"]["parts"])
+    doc.collapse("o")
+    assert shape(doc) == before
+    assert doc.positions() == positions
+    assert "expanded" not in doc.graph.view
+    for k, v in NEURON_GRADS.items():
+        assert leaf_grads(doc)[k] == pytest.approx(v, abs=1e-12)
+
+
+def test_one_signal_per_structure_change():
+    doc = Document.open(EX / "neuron.json")
+    seen = []
+    doc.structure_changed.connect(lambda: seen.append("structure"))
+    doc.cursor_moved.connect(lambda *a: seen.append("cursor"))
+    doc.expand("o")
+    doc.collapse("o")
+    assert seen == ["structure", "structure"] and doc.modified
+
+
+def test_cursor_past_the_composite_lands_after_its_last_primitive():
+    doc = Document.open(EX / "neuron.json")
+    doc.run_to_node("o")                               # tanh's forward step just applied
+    doc.expand("o")
+    rec = doc.stepper.current
+    assert (rec.kind, rec.node) == ("forward", "o")    # o = num / den, the last primitive
+    parts = doc.graph.view["expanded"]["o"]["parts"]
+    assert all(doc.stepper.value_state(p) == "computed" for p in parts)
+    assert doc.stepper.value("o") == pytest.approx(0.7071067811865476, abs=1e-12)
+
+
+def test_cursor_before_the_composite_stays_put():
+    doc = Document.open(EX / "neuron.json")
+    doc.run_to(2)
+    done = {doc.stepper.node_at(k) for k in range(2)}
+    doc.expand("o")
+    assert doc.stepper.cursor == 2
+    assert {doc.stepper.node_at(k) for k in range(2)} == done
+
+
+def test_cursor_in_the_backward_pass_is_carried_both_ways():
+    doc = Document.open(EX / "neuron.json")
+    doc.run_to_end()
+    doc.expand("o")
+    assert doc.stepper.cursor == doc.stepper.total
+    f = doc.stepper.program.n_forward
+    doc.run_to(f + 3)                   # seed, o's and one more primitive's backward step
+    doc.collapse("o")                   # tanh's backward step is not complete: before it
+    assert doc.stepper.cursor == doc.stepper.program.n_forward + 1
+    assert doc.stepper.grad("n") == 0.0
+
+
+def test_only_composites_step_in_and_only_expanded_ones_collapse():
+    doc = Document.open(EX / "neuron.json")
+    assert doc.can_expand("o") and not doc.can_expand("n")
+    with pytest.raises(GraphError):
+        doc.expand("n")
+    with pytest.raises(GraphError):
+        doc.collapse("o")
+    doc.expand("o")
+    assert not doc.can_expand("o")
+    assert doc.expanded_owner("o/exp") == "o" and doc.expanded_owner("o") == "o"
+    assert doc.expanded_owner("n") is None
+
+
+@pytest.mark.parametrize("file,node", [("net-2-2-2.json", "h1"), ("net-2-2-2-matrix.json", "H"),
+                                       ("net-2-2-2-matrix.json", "L")])
+def test_other_composites_keep_every_grad(file, node):
+    doc = Document.open(EX / file)
+    fused = leaf_grads(doc)
+    doc.expand(node)
+    expanded = leaf_grads(doc)
+    for k, v in fused.items():
+        np.testing.assert_allclose(expanded[k], v, rtol=1e-12, atol=1e-12)
+    doc.collapse(node)
+    for k, v in leaf_grads(doc).items():
+        np.testing.assert_allclose(v, fused[k], rtol=0, atol=0)
+
+
+def test_expanded_file_saves_reopens_and_collapses(tmp_path):
+    doc = Document.open(EX / "neuron.json")
+    doc.expand("o")
+    doc.save(tmp_path / "n.json")
+    again = Document.open(tmp_path / "n.json")
+    assert "o/exp" in again.graph.nodes and again.expanded_owner("o/den") == "o"
+    again.collapse("o")
+    assert again.graph.nodes["o"].op == "tanh" and len(again.graph.nodes) == 10
+    for k, v in NEURON_GRADS.items():
+        assert leaf_grads(again)[k] == pytest.approx(v, abs=1e-12)
+
+
+def test_live_document_stays_at_the_end():
+    doc = Document.open(EX / "neuron.json")
+    doc.set_live(True)
+    doc.expand("o")
+    assert doc.stepper.cursor == doc.stepper.total
+
+
+# ---- undo and the canvas --------------------------------------------------------------------
+def test_undo_redo_of_step_into(qtbot):
+    doc = Document.open(EX / "neuron.json")
+    doc.run_to(3)
+    stack = QUndoStack()
+    before = shape(doc)
+    stack.push(ExpandCommand(doc, "o"))
+    assert "o/exp" in doc.graph.nodes and stack.undoText() == "Step into o"
+    stack.undo()
+    assert shape(doc) == before and doc.stepper.cursor == 3
+    stack.redo()
+    assert doc.graph.nodes["o"].op == "div"
+    stack.push(CollapseCommand(doc, "o"))
+    assert shape(doc) == before
+    stack.undo()
+    assert "o/exp" in doc.graph.nodes
+
+
+def test_menu_helpers_pick_the_right_command():
+    doc = Document.open(EX / "neuron.json")
+    assert expand_command(doc, "n") is None and collapse_command(doc, "o") is None
+    assert isinstance(expand_command(doc, "o"), ExpandCommand)
+    doc.expand("o")
+    cmd = collapse_command(doc, "o/exp")
+    assert isinstance(cmd, CollapseCommand) and cmd.node_id == "o"
+    assert expand_command(doc, None) is None and collapse_command(doc, "nope") is None
+
+
+def test_canvas_rebuilds_on_step_into_and_collapse(qtbot):
+    doc = Document.open(EX / "neuron.json")
+    doc.run_to_end()
+    scene = GraphScene(doc)
+    scene.select_node("o")
+    doc.expand("o")
+    item = scene.node_item("o/exp")
+    assert (item.pos().x(), item.pos().y()) == doc.positions()["o/exp"]
+    assert scene.node_item("o").op_symbol() != "tanh"
+    assert scene.selected_node() == "o"
+    assert scene.node_item("x1").grad_text() == "\u22121.5"
+    doc.collapse("o")
+    with pytest.raises(KeyError):
+        scene.node_item("o/exp")
+    assert scene.node_item("o").op_symbol() == "tanh"
+    assert scene.current_node() == doc.stepper.current.node
