@@ -186,3 +186,79 @@ def test_canvas_rebuilds_on_step_into_and_collapse(qtbot):
         scene.node_item("o/exp")
     assert scene.node_item("o").op_symbol() == "tanh"
     assert scene.current_node() == doc.stepper.current.node
+
+
+# ---- the menu entries (File ▸ Export, Step ▸ Step into / Collapse) ----------------------------
+class _Actions:
+    """The part of WindowActions the menu builders use."""
+
+    def __init__(self, w):
+        self.w, self.made = w, []
+
+    def _add(self, menu, title, text, slot, keys=(), **kw):
+        from bpstudio.ui.actions import make_action
+        action = make_action(self.w, text, slot, keys, menu=title, **kw)
+        menu.addAction(action)
+        self.made.append(action)
+        return action
+
+
+@pytest.fixture
+def window(qtbot):
+    from PySide6.QtWidgets import QMainWindow
+
+    from bpstudio.ui.graph_view import GraphView
+
+    class Window(QMainWindow):
+        def __init__(self):
+            super().__init__()
+            self.doc = Document.open(EX / "neuron.json")
+            self.scene = GraphScene(self.doc)
+            self.view = GraphView(self.scene)
+            self.setCentralWidget(self.view)
+            self.undo_stack = QUndoStack(self)
+            self.errors = []
+
+        def show_error(self, text, title=""):
+            self.errors.append(text)
+
+    w = Window()
+    qtbot.addWidget(w)
+    w.resize(900, 600)
+    return w
+
+
+def test_step_into_and_collapse_from_the_step_menu(window):
+    from bpstudio.ui.export_actions import add_structure_actions
+    wa = _Actions(window)
+    add_structure_actions(wa, window.menuBar().addMenu("Step"), "Step", window)
+    assert [a.shortcuts()[0].toString() for a in wa.made] == ["I", "O"]
+    window.doc.run_to_end()
+    window.scene.select_node("n")
+    wa.step_into.trigger()                       # n is an add: nothing to step into
+    assert "o/exp" not in window.doc.graph.nodes and window.undo_stack.count() == 0
+    window.scene.select_node("o")
+    wa.step_into.trigger()
+    assert "o/exp" in window.doc.graph.nodes
+    window.scene.select_node("o/num")
+    wa.collapse.trigger()
+    assert window.doc.graph.nodes["o"].op == "tanh" and window.undo_stack.count() == 2
+    window.undo_stack.undo()
+    assert "o/exp" in window.doc.graph.nodes
+
+
+def test_file_export_menu_writes_every_kind(window, tmp_path):
+    pytest.importorskip("PIL")
+    from bpstudio.ui import export_actions
+    wa = _Actions(window)
+    export_actions.add_export_actions(wa, window.menuBar().addMenu("File"), "File", window)
+    assert len(wa.made) == len(export_actions.KINDS) and all(a.shortcuts() for a in wa.made)
+    window.doc.run_to(4)
+    for kind, name in (("png", "a.png"), ("view", "v.png"), ("svg", "a.svg"), ("dot", "a.dot"),
+                       ("gif", "a.gif"), ("frames", "frames")):
+        out = export_actions.export_to(window, kind, tmp_path / name)
+        assert out is not None and out.exists(), kind
+    assert len(list((tmp_path / "frames").glob("frame-*.png"))) == window.doc.stepper.total + 1
+    assert window.doc.stepper.cursor == 4 and not window.errors
+    assert export_actions.export_to(window, "png", tmp_path / "nope" / "x.png") is None
+    assert window.errors and "nope" in window.errors[0]
