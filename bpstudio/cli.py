@@ -184,4 +184,4 @@ def _run_app(args) -> int:
         from .ui.app import run_app
     except ImportError as exc:
         raise CliError(f"the desktop app needs PySide6 and pyqtgraph ({exc})") from None
-    return run_app(args.file)
+    return run_app(args.file, present=getattr(args, "present", False))

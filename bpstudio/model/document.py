@@ -38,6 +38,8 @@ class Document:
         self.live_changed = Signal()      # (bool)
         self.training_changed = Signal()  # (key) a training setting changed
         self.values_replaced = Signal()   # () many leaves changed at once (training, reset)
+        self.breakpoint_changed = Signal()  # (node_id, on)   lecture mode
+        self.step_note_changed = Signal()   # (step)          lecture mode
         self.structure_changed = Signal() # () nodes came or went (step into / collapse)
         cursor = int((graph.view or {}).get("cursor", 0) or 0)
         if cursor:
@@ -172,6 +174,49 @@ class Document:
         self.note_changed.emit(node_id)
         self.set_modified(True)
         return True
+
+    # ---- lecture: breakpoints, step notes, runs that stop -------------------------
+    # Saved in view.breakpoints (node ids) and view.step_notes ("3": the note shown
+    # while step 3 of N is the current one, i.e. at cursor 3; "0" before any step).
+    def breakpoints(self) -> list[str]:
+        return [b for b in (self.graph.view or {}).get("breakpoints", []) if b in self.graph.nodes]
+
+    def set_breakpoint(self, node_id: str, on: bool) -> bool:
+        view = self.graph.view
+        bps = list(view.get("breakpoints", []))
+        if (node_id in bps) == bool(on):
+            return False
+        bps = bps + [node_id] if on else [b for b in bps if b != node_id]
+        if bps:
+            view["breakpoints"] = bps
+        else:
+            view.pop("breakpoints", None)
+        self.breakpoint_changed.emit(node_id, bool(on))
+        self.set_modified(True)
+        return True
+
+    def step_note(self, step: int) -> str:
+        return (self.graph.view or {}).get("step_notes", {}).get(str(step), "")
+
+    def set_step_note(self, step: int, text: str) -> bool:
+        notes = self.graph.view.setdefault("step_notes", {})
+        if notes.get(str(step), "") == text:
+            return False
+        if text:
+            notes[str(step)] = text
+        else:
+            notes.pop(str(step), None)
+        self.step_note_changed.emit(step)
+        self.set_modified(True)
+        return True
+
+    def run_until(self, target: int, watches=()):
+        """Run towards `target`, stopping at a breakpoint or a watch; returns the Stop or None."""
+        from ..engine.breakpoints import run_until
+        old = self.stepper.cursor
+        stop = run_until(self.stepper, target, self.breakpoints(), watches)
+        self._moved(old)
+        return stop
 
     # ---- training ------------------------------------------------------------
     def training_setting(self, key: str, default=None):

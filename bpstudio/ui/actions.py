@@ -9,6 +9,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QStyle, QToolBar, QToolButton
 
+from .lecture_actions import add_edit_actions, add_step_actions, add_view_actions
+
 
 def make_action(parent, text: str, slot=None, keys=(), tip: str = "",
                 checkable: bool = False, menu: str = "") -> QAction:
@@ -72,6 +74,20 @@ class WindowActions:
         self._all.append(action)
         return action
 
+    def _add_existing(self, menu: QMenu, title: str, action: QAction, text: str,
+                      keys=()) -> QAction:
+        """An action made elsewhere (a dock's toggle) given keys and a place in the map."""
+        template = make_action(self.w, text, None, keys)
+        action.setText(text)
+        action.setShortcuts(template.shortcuts())
+        action.setToolTip(template.toolTip())
+        action.setProperty("menu", title)
+        template.deleteLater()
+        menu.addAction(action)
+        self.w.addAction(action)
+        self._all.append(action)
+        return action
+
     def all(self) -> list[QAction]:
         return list(self._all)
 
@@ -99,13 +115,15 @@ class WindowActions:
             m.addAction(action)
             w.addAction(action)
             self._all.append(action)
+        add_edit_actions(self, m, t, w)
 
     def _view_menu(self, w) -> None:
         m, t = w.menuBar().addMenu("&View"), "View"
         v = w.view
-        self.zoom_in = self._add(m, t, "Zoom &in", v.zoom_in, [SK.ZoomIn, "+", "="])
-        self.zoom_out = self._add(m, t, "Zoom &out", v.zoom_out, [SK.ZoomOut, "-"])
-        self.fit = self._add(m, t, "&Fit to window", v.fit, ["Ctrl+0", "F"])
+        # Ctrl with +, − and 0 sizes the text (as in a browser); the canvas zooms without.
+        self.zoom_in = self._add(m, t, "Zoom &in", v.zoom_in, ["+", "="])
+        self.zoom_out = self._add(m, t, "Zoom &out", v.zoom_out, ["-"])
+        self.fit = self._add(m, t, "&Fit to window", v.fit, ["F"])
         m.addSeparator()
         self.follow = self._add(m, t, "Follow the &step", v.set_follow, ["Shift+F"],
                                 checkable=True, tip="keep the current step's node in view")
@@ -113,14 +131,16 @@ class WindowActions:
         v.set_follow(True)
         self.live = self._add(m, t, "&Live: recompute after each edit", self._set_live,
                               ["Ctrl+L"], checkable=True)
-        self.dark = self._add(m, t, "&Dark canvas", self._set_dark, ["Ctrl+Shift+D"],
-                              checkable=True, tip="dark canvas (for dim lecture rooms)")
+        self.dark = self._add(m, t, "&Dark theme", self._set_dark, ["T", "Ctrl+Shift+D"],
+                              checkable=True, tip="dark canvas (for dim lecture rooms); "
+                                                  "presentation: projector light or dark")
+        add_view_actions(self, m, t, w)
 
     def _step_menu(self, w) -> None:
         m, t = w.menuBar().addMenu("&Step"), "Step"
-        self.step = self._add(m, t, "Step &forward", w.step_forward, ["Right"],
-                              tip="apply the next step")
-        self.back = self._add(m, t, "Step &back", w.step_back, ["Left"],
+        self.step = self._add(m, t, "Step &forward", w.step_forward, ["Right", "PgDown"],
+                              tip="apply the next step (quiz: reveal first)")
+        self.back = self._add(m, t, "Step &back", w.step_back, ["Left", "PgUp"],
                               tip="undo the last step exactly")
         self.end = self._add(m, t, "Run to &end", w.run_to_end, ["End"])
         self.to_selected = self._add(m, t, "Run to &selected node", w.run_to_selected,
@@ -129,11 +149,13 @@ class WindowActions:
         m.addSeparator()
         self.check = self._add(m, t, "&Numeric check", w.numeric_check, ["Ctrl+G"],
                                tip="compare every leaf's grad with central differences")
+        add_step_actions(self, m, t, w)
 
     def _help_menu(self, w) -> None:
         m, t = w.menuBar().addMenu("&Help"), "Help"
-        self.keys = self._add(m, t, "&Keyboard map", w.keyboard_map, [SK.HelpContents])
-        self.about = self._add(m, t, "&About bpstudio", w.about)
+        self.keys = self._add(m, t, "&Keyboard map", w.keyboard_map,
+                              [SK.HelpContents, "?", "Shift+?"])   # ? is shifted on most layouts
+        self.about = self._add(m, t, "&About bpstudio", w.about, ["Shift+F1"])
 
     # ---- toolbar ----------------------------------------------------------------------------
     def _toolbar(self, w) -> None:
@@ -169,7 +191,10 @@ class WindowActions:
         self.counter.setContentsMargins(12, 0, 12, 0)
         bar.addWidget(self.counter)
         bar.addSeparator()
-        bar.addAction(self.check)
+        for action, text in ((self.check, None), (self.quiz, "Quiz"), (self.present, "Present")):
+            if text:
+                action.setIconText(text)
+            bar.addAction(action)
         w.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
 
@@ -192,6 +217,5 @@ class WindowActions:
             self.w.doc.set_live(flag)
 
     def _set_dark(self, flag: bool) -> None:
-        from .theme import Theme
-        self.w.scene.set_theme(Theme.dark() if flag else Theme.light())
         self.w.settings.setValue("darkCanvas", flag)
+        self.w.apply_theme()

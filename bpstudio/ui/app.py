@@ -1,4 +1,5 @@
-"""Start the desktop app: `run_app(path)` opens a file (or the default example)."""
+"""Start the desktop app: `run_app(path, present=False)` opens a file (or the default
+example), optionally straight in presentation mode."""
 from __future__ import annotations
 
 import sys
@@ -24,7 +25,7 @@ def builtin_expression() -> Document:
 
 def initial_document(path: str | Path | None) -> tuple[Document, str]:
     """(document, error text). Falls back to the built-in expression if loading fails."""
-    from .main_window import load_error_text
+    from .window_files import load_error_text
     target = Path(path) if path else DEFAULT_EXAMPLE
     try:
         return Document.open(target), ""
@@ -34,8 +35,9 @@ def initial_document(path: str | Path | None) -> tuple[Document, str]:
         return builtin_expression(), load_error_text(target, exc)
 
 
-def run_app(path: str | None = None, argv=None) -> int:
-    """Create the QApplication, open `path` (or the default example), show, run."""
+def run_app(path: str | None = None, present: bool = False, argv=None) -> int:
+    """Create the QApplication, open `path` (or the default example), show, run.
+    `present`: start in presentation mode (full screen, the file's saved view)."""
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
@@ -45,7 +47,10 @@ def run_app(path: str | None = None, argv=None) -> int:
     app.setApplicationName("bpstudio")
     doc, error = initial_document(path)
     window = MainWindow(doc)
-    window.show()
+    if present:
+        window.presentation.enter(frame=False)    # the first show frames the view
+    else:
+        window.show()
     if error:
         window.show_error(error, "Cannot open file")
     elif doc.source:

@@ -25,6 +25,7 @@ from .step_highlight import StepHighlight, number_text, op_symbol
 from .theme import Style, Theme
 
 OVERVIEW_SCALE = 0.12     # below this zoom the edge layer draws the cards instead
+HIDDEN_TEXT = "?"         # a grad the quiz keeps hidden
 
 
 class GraphScene(QGraphicsScene):
@@ -146,6 +147,8 @@ class GraphScene(QGraphicsScene):
         grad_state = st.grad_state(item.node_id)
         data = PENDING_TEXT if state == "pending" else number_text(st.values[i])
         grad = "" if grad_state == "none" else number_text(st.grads[i])
+        if grad and item.node_id in self._hidden:
+            grad = HIDDEN_TEXT
         item.fill(data, grad, state, grad_state, self._fresh.gen)
 
     def _refresh_item(self, nid: str) -> None:
@@ -209,7 +212,7 @@ class GraphScene(QGraphicsScene):
 
     def _highlight_step(self) -> None:
         """Light the current node, its inputs and the edges between them."""
-        node = self._highlight.apply(self._doc.stepper)
+        node = self._highlight.apply(self._doc.stepper, self._hidden)
         self._place_beacon(node)
         if node != self._current:
             self._current = node
@@ -290,6 +293,24 @@ class GraphScene(QGraphicsScene):
                 self._items[nid].set_badge(bool(ok))
         self._checks = results
 
+    # ---- quiz: grads kept hidden until revealed (ui/quiz.py) --------------------------
+    _hidden: frozenset = frozenset()
+
+    def set_hidden_grads(self, node_ids) -> None:
+        """Cards, tooltips and lit edges show `?` for these nodes' grads (and lit edges
+        lose their sign colour) until the set changes; an empty set shows everything."""
+        hidden = frozenset(node_ids)
+        if hidden == self._hidden:
+            return
+        changed, self._hidden = hidden ^ self._hidden, hidden
+        for nid in changed:
+            if nid in self._items:
+                self._refresh_item(nid)
+        self._highlight_step()
+
+    def hidden_grads(self) -> frozenset:
+        return self._hidden
+
     # ---- selection and dragging ---------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem:
         return self._items[node_id]
@@ -352,6 +373,8 @@ class GraphScene(QGraphicsScene):
         lines = [f"{self._doc.graph.nodes[nid].label}   ({self._doc.graph.nodes[nid].op})",
                  f"data = {fmt(st.value(nid)) if st.value_state(nid) != 'pending' else 'not computed yet'}",
                  f"grad = {fmt(st.grad(nid)) if st.grad(nid) is not None else '—'}  ({st.grad_state(nid)})"]
+        if nid in self._hidden:
+            lines[2] = f"grad = {HIDDEN_TEXT}  (quiz: not revealed yet)"
         if nid in self._checks:
             ok, err = self._checks[nid]
             lines.append(f"numeric check: {'ok' if ok else 'MISMATCH'} (relative error {err:.2e})")

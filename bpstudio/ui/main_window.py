@@ -1,33 +1,36 @@
-"""The main window: canvas in the centre, inspector on the right, chain-rule panel below.
+"""The main window: canvas in the centre, inspector on the right, chain-rule and training
+panels below (tabbed).
 
-The window owns the undo stack and the file life cycle (open, save, recent files,
-unsaved-changes question); stepping and editing go straight to Document mutators,
-and every widget follows the document through its signals.
+The window owns the undo stack and the file life cycle (window_files.FileOps);
+stepping and editing go straight to Document mutators (the lecture commands, runs that
+stop, notes, the quiz's reveal: window_lecture.LectureOps), and every widget follows
+the document through its signals. Presentation mode (presentation.py) reuses the same
+widgets full screen with the chrome hidden.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
-from PySide6.QtCore import QEvent, QSettings, Qt, QTimer
+from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import (QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox)
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox
 
 from ..model.document import Document
-from .dialogs import ABOUT_TEXT, KeyboardMapDialog, SnippetDialog
+from .actions import WindowActions
+from .breakpoints_ui import BreakpointMarkers, Watches
 from .commands import MoveNodeCommand, UndoBinding
+from .dialogs import ABOUT_TEXT, KeyboardMapDialog
 from .graph_scene import GraphScene
 from .graph_view import GraphView
 from .inspector import Inspector
+from .presentation import Presentation, clamp_scale
+from .quiz import Quiz
 from .step_panel import StepPanel
-from .actions import WindowActions
-from .window_parts import (CheckRunner, NonFiniteTracker, dropped_paths,
-                           run_to_selected_step, step_counter_text)
-
-MAX_RECENT = 8
-OPENABLE = "Graphs and snippets (*.json *.py);;bpstudio graph (*.json);;Python snippet (*.py)"
+from .training_panel import TrainingPanel
+from .window_files import MAX_RECENT, OPENABLE, FileOps, load_error_text  # noqa: F401
+from .window_lecture import LectureOps
+from .window_parts import CheckRunner, NonFiniteTracker, dropped_paths, step_counter_text
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileOps, LectureOps, QMainWindow):
     def __init__(self, document: Document, settings: QSettings | None = None, theme=None):
         super().__init__()
         self.settings = settings if settings is not None else QSettings("bpstudio", "bpstudio")
@@ -36,39 +39,54 @@ class MainWindow(QMainWindow):
         self.error_box: QMessageBox | None = None
         self._hovered: str | None = None
         self._fitted = False
+        self.text_scale = clamp_scale(_float(self.settings.value("textScale"), 1.0))
         self.undo_stack = QUndoStack(self)
         self._undo_binding = UndoBinding(self.undo_stack)
         self.scene = GraphScene(document, theme)
         self.view = GraphView(self.scene)
-        self.setCentralWidget(self.view)
-        self._build_docks()
+        self.presentation = Presentation(self)
+        self.setCentralWidget(self.presentation.container)
+        self.quiz = Quiz(self)
+        self.watches = Watches(self.settings)
+        self.markers = BreakpointMarkers(self.scene)
+        self._build_docks(document)
         self.checker = CheckRunner(self)
         self.checker.finished.connect(self._check_finished)
         self.actions_ = WindowActions(self)
-        if self.settings.value("darkCanvas", False) in (True, "true"):
-            self.actions_.dark.setChecked(True)
         self._build_status_bar()
         self._connect_parts()
         self.setAcceptDrops(True)
         self.view.viewport().installEventFilter(self)
         self.view.viewport().setMouseTracking(True)     # hover info without a button down
+        self.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self.canvas_menu)
         self.resize(1400, 850)
         self._restore_settings()
         self.set_document(document)
+        self.step_panel.set_text_scale(self.text_scale)
+        self.presentation.set_text_scale(self.text_scale)
+        if self.settings.value("darkCanvas", False) in (True, "true"):
+            self.actions_.dark.setChecked(True)
+        else:
+            self.presentation.set_theme(self.canvas_theme())
 
     # ---- construction --------------------------------------------------------------
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._fitted:                 # fit once the viewport has its real size
             self._fitted = True
-            QTimer.singleShot(0, self.view.fit)
+            QTimer.singleShot(0, self.frame_view)
 
-    def _build_docks(self) -> None:
+    def _build_docks(self, document: Document) -> None:
         self.inspector = Inspector(push=self.undo_stack.push)
         self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
-        self.step_panel = StepPanel()
+        self.step_panel = StepPanel(push=self.undo_stack.push)
         self.step_dock = self._dock("Chain rule", self.step_panel, Qt.BottomDockWidgetArea)
         self.step_dock.dockLocationChanged.connect(self._step_dock_moved)
+        self.training = TrainingPanel(document, self.undo_stack)
+        self.training_dock = self._dock("Training", self.training, Qt.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.step_dock, self.training_dock)
+        self.step_dock.raise_()
         self.resizeDocks([self.inspector_dock], [340], Qt.Horizontal)
         self.resizeDocks([self.step_dock], [250], Qt.Vertical)
 
@@ -76,7 +94,8 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(title.replace(" ", "") + "Dock")
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable)
+        dock.setFeatures(QDockWidget.DockWidgetMovable | QDockWidget.DockWidgetFloatable
+                         | QDockWidget.DockWidgetClosable)
         self.addDockWidget(area, dock)
         return dock
 
@@ -98,18 +117,21 @@ class MainWindow(QMainWindow):
         self.scene.node_moved_by_user.connect(self._node_moved_by_user)
         self.scene.current_node_changed.connect(self.inspector.set_current)
         self.step_panel.step_clicked.connect(lambda row: self.doc.run_to(row + 1))
+        self.step_panel.edit_committed.connect(self.view.setFocus)
         self.inspector.edit_committed.connect(self.view.setFocus)
         self.inspector.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.quiz.hidden_changed.connect(self._hidden_changed)
+        self.quiz.toggled.connect(lambda on: self.show_message(
+            "quiz on: backward steps hide their answers until Space" if on else "quiz off", 4000))
+        self.training.message.connect(lambda text: self.show_message(text, 15000))
+        self.training.diverged.connect(self._training_diverged)
 
     # ---- the document ----------------------------------------------------------------
     def set_document(self, doc: Document) -> None:
         """Show `doc` (a fresh undo history); the previous document is dropped."""
         old = self.doc
         if old is not None:
-            old.cursor_moved.disconnect(self._cursor_moved)
-            old.modified_changed.disconnect(self._modified_changed)
-            old.leaf_edited.disconnect(self._leaf_edited)
-            old.live_changed.disconnect(self._live_changed)
+            self._connect_doc(old, False)
         self.doc = doc
         self.nonfinite = NonFiniteTracker(doc)
         self.check_label.setText("")
@@ -120,14 +142,47 @@ class MainWindow(QMainWindow):
         self.step_panel.set_document(doc)
         self.inspector.set_document(doc)
         self.inspector.set_current(self.scene.current_node())
-        doc.cursor_moved.connect(self._cursor_moved)
-        doc.modified_changed.connect(self._modified_changed)
-        doc.leaf_edited.connect(self._leaf_edited)
-        doc.live_changed.connect(self._live_changed)
+        if self.training.doc is not doc:
+            self.training.set_document(doc)
+        if not self.presentation.active:
+            self.training_dock.setVisible(bool(doc.graph.dataset))
+            self.step_dock.raise_()
+        self.quiz.set_document(doc)
+        self.markers.sync(doc.breakpoints())
+        self._connect_doc(doc, True)
         self.actions_.live.setChecked(doc.live)
         self._update_title()
         self._cursor_moved(0, doc.stepper.cursor)
-        self.view.fit()
+        self.frame_view()
+
+    def _connect_doc(self, doc: Document, on: bool) -> None:
+        pairs = [(doc.cursor_moved, self._cursor_moved), (doc.modified_changed, self._modified_changed),
+                 (doc.leaf_edited, self._leaf_edited), (doc.live_changed, self._live_changed),
+                 (doc.values_replaced, self._values_replaced),
+                 (doc.breakpoint_changed, self._breakpoints_changed),
+                 (doc.note_changed, self._notes_changed),
+                 (doc.step_note_changed, self._notes_changed)]
+        if hasattr(doc, "structure_changed"):             # step into / collapse
+            pairs.append((doc.structure_changed, self._structure_changed))
+        for signal, slot in pairs:
+            (signal.connect if on else signal.disconnect)(slot)
+
+    def frame_view(self) -> None:
+        """The zoom and centre saved with the file; else fit (presenting: legibly)."""
+        view = self.doc.graph.view or {}
+        if "zoom" in view and "center" in view:
+            self.view.set_zoom(float(view["zoom"]))
+            self.view.centerOn(QPointF(*map(float, view["center"])))
+        elif self.presentation.active:
+            self.presentation.frame()
+        else:
+            self.view.fit()
+
+    def store_view_state(self) -> None:
+        """Zoom and view centre go into the file on save: a lecture opens as prepared."""
+        centre = self.view.visible_scene_rect().center()
+        self.doc.graph.view["zoom"] = round(self.view.scale_factor(), 4)
+        self.doc.graph.view["center"] = [round(centre.x(), 1), round(centre.y(), 1)]
 
     def _update_title(self) -> None:
         self.setWindowTitle(f"{self.doc.title}[*] — bpstudio" if self.doc else "bpstudio")
@@ -141,6 +196,36 @@ class MainWindow(QMainWindow):
         self.actions_.update_enabled(s.cursor, s.total)
         self.actions_.counter.setText(step_counter_text(s))
         self.nonfinite_label.setText(self.nonfinite.update(old, new))
+        self.presentation.refresh()
+
+    def _hidden_changed(self, hidden) -> None:
+        self.scene.set_hidden_grads(hidden)
+        self.step_panel.set_hidden(hidden)
+        self.presentation.refresh()
+
+    def _notes_changed(self, *_args) -> None:
+        self.presentation.refresh()
+
+    def _values_replaced(self) -> None:
+        """Training (or a dataset row) put new numbers in: redraw everything."""
+        self.scene.refresh_all()
+        self.inspector.refresh()
+        self.nonfinite.rescan()
+        self.nonfinite_label.setText(self.nonfinite.message())
+        self.presentation.refresh()
+
+    def _structure_changed(self) -> None:
+        """Step into / collapse: new nodes and steps (the scene rebuilds itself)."""
+        self.step_panel.set_document(self.doc)
+        self.inspector.refresh()
+        self.markers.sync(self.doc.breakpoints())
+        self.nonfinite = NonFiniteTracker(self.doc)
+        self._cursor_moved(self.doc.stepper.cursor, self.doc.stepper.cursor)
+
+    def _training_diverged(self, epoch: int, node_id: str) -> None:
+        node = self.doc.graph.nodes.get(node_id)
+        what = node.label if node else node_id
+        self.nonfinite_label.setText(f"⚠ training diverged at epoch {epoch}: {what} is not finite")
 
     def _leaf_edited(self, node_id: str) -> None:
         self.scene.set_check_results({})          # old badges no longer apply
@@ -167,33 +252,15 @@ class MainWindow(QMainWindow):
         node = self.doc.graph.nodes[node_id]
         kind = f"leaf ({node.role})" if node.is_leaf else node.op
         value = s.value(node_id)
+        grad = s.grad(node_id)
+        grad_text = "?" if node_id in self.quiz.hidden else fmt(grad) if grad is not None else "—"
         return (f"{node.label} · {kind} · data {fmt(value) if value is not None else 'pending'}"
-                f" · grad {fmt(s.grad(node_id)) if s.grad(node_id) is not None else '—'}"
-                f" ({s.grad_state(node_id)})")
+                f" · grad {grad_text} ({s.grad_state(node_id)})")
 
     def _node_moved_by_user(self, node_id: str, ox: float, oy: float, nx: float, ny: float):
         self.undo_stack.push(MoveNodeCommand(self.doc, node_id, (ox, oy), (nx, ny)))
 
-    # ---- stepping (the Step menu) -------------------------------------------------------
-    def step_forward(self) -> None:
-        self.doc.step()
-
-    def step_back(self) -> None:
-        self.doc.back()
-
-    def run_to_end(self) -> None:
-        self.doc.run_to_end()
-
-    def reset(self) -> None:
-        self.doc.reset()
-
-    def run_to_selected(self) -> None:
-        node_id = self.scene.selected_node()
-        if not node_id:
-            self.statusBar().showMessage("select a node first (click it on the canvas)", 5000)
-            return
-        self.doc.run_to(run_to_selected_step(self.doc, node_id))
-
+    # ---- checks -----------------------------------------------------------------------------
     def numeric_check(self) -> None:
         self.statusBar().showMessage("checking gradients with central differences…")
         self.checker.start(self.doc)
@@ -202,103 +269,12 @@ class MainWindow(QMainWindow):
         if doc is not self.doc:
             return
         self.scene.set_check_results({r.node: (r.ok, r.error) for r in results})
-        self.statusBar().showMessage(summary)
+        self.show_message(summary)
         ok = bool(results) and all(r.ok for r in results)
         self.check_label.setText(("✓ " if ok else "✗ ") + summary)
         self.check_label.setStyleSheet(f"color: {'#1a7f37' if ok else '#d32f2f'};")
 
-    # ---- files ---------------------------------------------------------------------------
-    def open_path(self, path: str | Path) -> bool:
-        """Load a file; on failure show why and keep the current document."""
-        path = Path(path)
-        try:
-            doc = Document.open(path)
-        except Exception as exc:    # any failure to load is reported, never fatal
-            self.show_error(load_error_text(path, exc), "Cannot open file")
-            return False
-        if not self.maybe_save():
-            return False
-        self.set_document(doc)
-        self.add_recent(path)
-        self.statusBar().showMessage(f"opened {path}", 5000)
-        return True
-
-    def open_dialog(self) -> None:
-        start = str(self.doc.source.parent) if self.doc and self.doc.source else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open graph", start, OPENABLE)
-        if path:
-            self.open_path(path)
-
-    def new_from_snippet(self) -> None:
-        dialog = SnippetDialog(self)
-        if dialog.exec() and dialog.graph is not None and self.maybe_save():
-            self.set_document(Document(dialog.graph))
-
-    def save(self) -> bool:
-        path = self.doc.path
-        if path is None or path.suffix.lower() != ".json":
-            return self.save_as()
-        return self.save_to(path)
-
-    def save_as(self) -> bool:
-        src = self.doc.path or self.doc.source
-        suggested = str(src.with_suffix(".json")) if src else "graph.json"
-        path, _ = QFileDialog.getSaveFileName(self, "Save graph as", suggested,
-                                              "bpstudio graph (*.json)")
-        return self.save_to(path) if path else False
-
-    def save_to(self, path: str | Path) -> bool:
-        try:
-            target = self.doc.save(path)
-        except Exception as exc:
-            self.show_error(f"{path}: {exc}", "Cannot save")
-            return False
-        self.undo_stack.setClean()
-        self.add_recent(target)
-        self._update_title()
-        self.statusBar().showMessage(f"saved {target}", 5000)
-        return True
-
-    def maybe_save(self) -> bool:
-        """True when it is fine to drop the current document."""
-        if self.doc is None or not self.doc.modified:
-            return True
-        answer = self.ask_save_changes()
-        if answer == "save":
-            return self.save()
-        return answer == "discard"
-
-    def ask_save_changes(self) -> str:
-        """'save' | 'discard' | 'cancel'. Tests replace this method."""
-        buttons = QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel
-        answer = QMessageBox.question(self, "Unsaved changes",
-                                      f"Save the changes to {self.doc.title}?", buttons,
-                                      QMessageBox.Save)
-        return {QMessageBox.Save: "save", QMessageBox.Discard: "discard"}.get(answer, "cancel")
-
-    def show_error(self, text: str, title: str = "bpstudio") -> None:
-        """Record the one-line reason and show it in a window-modal (non-blocking) box."""
-        self.last_error = text
-        self.statusBar().showMessage(text, 10000)
-        if self.error_box is not None:
-            self.error_box.close()
-        self.error_box = QMessageBox(QMessageBox.Warning, title, text, QMessageBox.Ok, self)
-        self.error_box.setWindowModality(Qt.WindowModal)
-        self.error_box.open()
-
-    # ---- recent files and settings ---------------------------------------------------------
-    def recent_files(self) -> list[str]:
-        value = self.settings.value("recentFiles", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def add_recent(self, path: str | Path) -> None:
-        path = str(Path(path).resolve())
-        files = [path] + [f for f in self.recent_files() if f != path]
-        self.settings.setValue("recentFiles", files[:MAX_RECENT])
-        self.actions_.rebuild_recent(self.recent_files())
-
+    # ---- settings ------------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         geometry = self.settings.value("geometry")
         if geometry is not None:
@@ -315,14 +291,20 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if self.maybe_save():
+            self.presentation.leave()            # remember the desk layout, not the stage
             self.save_settings()
             self.checker.cancel()
+            self.training.shutdown()
             event.accept()
         else:
             event.ignore()
 
     # ---- help ------------------------------------------------------------------------------
-    def keyboard_map(self) -> KeyboardMapDialog:
+    def keyboard_map(self) -> KeyboardMapDialog | None:
+        """F1 or ?: the keyboard map (an overlay over the canvas when presenting)."""
+        if self.presentation.active:
+            self.presentation.toggle_keys()
+            return None
         dialog = KeyboardMapDialog(self.actions_.all(), self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()
@@ -334,25 +316,10 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.open()
 
-    # ---- drag and drop ---------------------------------------------------------------------
-    def dragEnterEvent(self, event) -> None:
-        if dropped_paths(event.mimeData()):
-            event.acceptProposedAction()
-
-    dragMoveEvent = dragEnterEvent
-
-    def dropEvent(self, event) -> None:
-        paths = dropped_paths(event.mimeData())
-        if paths:
-            event.acceptProposedAction()
-            self.open_path(paths[0])
-
+    # ---- the canvas's mouse ----------------------------------------------------------------
     def _hover(self, pos) -> None:
         """Describe the node under the mouse in the status bar (or the selection)."""
-        item = self.view.itemAt(pos)
-        while item is not None and not isinstance(getattr(item, "node_id", None), str):
-            item = item.parentItem()
-        node_id = item.node_id if item is not None else None
+        node_id = self.node_at(pos)
         if node_id == self._hovered or self.doc is None:
             return
         self._hovered = node_id
@@ -376,9 +343,8 @@ class MainWindow(QMainWindow):
         return super().eventFilter(obj, event)
 
 
-def load_error_text(path: Path, exc: Exception) -> str:
-    """One line that names the file: the loaders' 'FILE:LINE: message' as is."""
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if str(path) in text or path.name in text:
-        return text
-    return f"{path}: {text}"
+def _float(value, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default

@@ -47,8 +47,9 @@ class StepHighlight:
         self._current: str | None = None
         self._used = 0
 
-    def apply(self, stepper) -> str | None:
-        """Show the step the stepper's cursor is after; returns its node (or None)."""
+    def apply(self, stepper, hidden=frozenset()) -> str | None:
+        """Show the step the stepper's cursor is after; returns its node (or None).
+        Backward edges into a node in `hidden` (quiz) are labelled `?`, sign unknown."""
         rec = stepper.current
         for nid in self._marked:
             self._items[nid].set_marks(None, None)
@@ -66,7 +67,7 @@ class StepHighlight:
             elif rec.kind == "seed":
                 self._mark(node, None, "current")
             else:
-                self._light_backward(rec, stepper)
+                self._light_backward(rec, stepper, hidden)
         self._current = node
         return node
 
@@ -82,7 +83,7 @@ class StepHighlight:
             self._lit_edge().set_edge(nid, rec.node, self._items[nid].out_port(), target,
                                       "forward_edge", 4.5)
 
-    def _light_backward(self, rec, st) -> None:
+    def _light_backward(self, rec, st, hidden=frozenset()) -> None:
         self._mark(rec.node, None, "current")
         target = self._items[rec.node].in_port()
         arrivals: dict[str, int] = {}
@@ -94,8 +95,11 @@ class StepHighlight:
             again = seen.get(t, 0)                  # a * a: the second edge to a
             earlier = st.received[st.program.index[t]] - arrivals[t] + again
             seen[t] = again + 1
-            colour, width, dashed = _flow_look(flow.contribution)
-            label = _flow_label(flow, earlier)
+            if t in hidden:                         # quiz: neither number nor sign yet
+                colour, width, dashed, label = "current", 4.5, False, "?"
+            else:
+                colour, width, dashed = _flow_look(flow.contribution)
+                label = _flow_label(flow, earlier)
             self._mark(t, None, colour)
             self._lit_edge().set_edge(t, rec.node, self._items[t].out_port(), target, colour,
                                       width, label, arrow_at_start=True, dashed=dashed,

@@ -1,4 +1,5 @@
-"""The chain-rule panel: the current step in words and numbers, and the list of all steps.
+"""The chain-rule panel: the current step in words and numbers, its notes (the step's
+note is edited here), and the list of all steps.
 
 The list is virtual: a QAbstractListModel whose rows are built on demand from the
 compiled program (kind and node of a step), shown in a fixed-row-height table view,
@@ -10,14 +11,18 @@ import html
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPalette
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QScrollArea,
-                               QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QLineEdit,
+                               QScrollArea, QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from ..engine import OPS, fmt
+from .chain_text import gate_hint, step_heading, step_lines, step_notes
+from .lecture_commands import SetStepNoteCommand
 
 PENDING_GREY = QColor(140, 140, 140)
 CURRENT_BG = QColor(255, 214, 102)       # the same amber a lecturer sees on the canvas
 CURRENT_FG = QColor(20, 20, 20)
+NOTE_BG, NOTE_FG = "#fff4c2", "#3d3100"   # a sticky note, readable in light and dark
+BODY_PT = 9.0 * 1.75                     # the step's words at text scale 1
 
 
 class DisplayLabels:
@@ -107,10 +112,13 @@ class StepPanel(QWidget):
     """Top: the current step in a large font. Below (or beside): all steps."""
 
     step_clicked = Signal(int)          # the row (0-based step index) the user chose
+    edit_committed = Signal()           # a note was saved (focus may go back to the canvas)
 
-    def __init__(self, document=None, parent=None):
+    def __init__(self, document=None, parent=None, push=None):
         super().__init__(parent)
         self.doc = None
+        self.hidden: frozenset = frozenset()     # quiz: grads not revealed yet
+        self.push = push or (lambda cmd: cmd.redo())
         self.model = StepListModel(self)
         self._build()
         if document is not None:
@@ -126,9 +134,15 @@ class StepPanel(QWidget):
         self.body.setWordWrap(True)
         self.body.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.body.setAlignment(Qt.AlignTop | Qt.AlignLeft)
-        font = self.body.font()
-        font.setPointSizeF(max(font.pointSizeF(), 9.0) * 1.75)
-        self.body.setFont(font)
+        self.set_text_scale(1.0)
+        self.notes = QLabel(objectName="stepNotes", wordWrap=True, textFormat=Qt.RichText)
+        self.notes.setStyleSheet(f"QLabel {{ background: {NOTE_BG}; color: {NOTE_FG}; "
+                                 f"border-radius: 4px; padding: 4px 8px; }}")
+        self.notes.hide()
+        self.note_edit = QLineEdit(objectName="stepNoteEdit")
+        self.note_edit.setPlaceholderText("a note for this step (Enter saves; shown when "
+                                          "the step is reached)")
+        self.note_edit.returnPressed.connect(self._commit_note)
         head_font = self.heading.font()
         head_font.setPointSizeF(max(head_font.pointSizeF(), 9.0) * 1.15)
         head_font.setBold(True)
@@ -152,6 +166,8 @@ class StepPanel(QWidget):
         col.setContentsMargins(10, 6, 10, 6)
         col.addWidget(self.heading)
         col.addWidget(self.body, 1)
+        col.addWidget(self.notes)
+        col.addWidget(self.note_edit)
         scroll = QScrollArea()
         scroll.setWidget(top)
         scroll.setWidgetResizable(True)
@@ -185,6 +201,19 @@ class StepPanel(QWidget):
         cols.setStretchLastSection(True)
         return view
 
+    def set_text_scale(self, scale: float) -> None:
+        """The step's words at `scale` × their usual size (View ▸ Larger text)."""
+        font = self.body.font()
+        font.setPointSizeF(BODY_PT * scale)
+        self.body.setFont(font)
+
+    def set_hidden(self, node_ids) -> None:
+        """Quiz: show `?` for the grads of these nodes until the set changes."""
+        hidden = frozenset(node_ids)
+        if hidden != self.hidden:
+            self.hidden = hidden
+            self.refresh()
+
     def set_orientation(self, orientation: Qt.Orientation) -> None:
         """Horizontal (text beside list) in a bottom dock; vertical in a side dock."""
         self.splitter.setOrientation(orientation)
@@ -207,15 +236,21 @@ class StepPanel(QWidget):
     # ---- document --------------------------------------------------------------
     def set_document(self, doc) -> None:
         if self.doc is not None:
-            self.doc.cursor_moved.disconnect(self._cursor_moved)
-            self.doc.label_changed.disconnect(self._labels_changed)
-            self.doc.leaf_edited.disconnect(self._leaf_edited)
+            self._connect(self.doc, False)
         self.doc = doc
+        self.hidden = frozenset()
         self.model.set_document(doc)
-        doc.cursor_moved.connect(self._cursor_moved)
-        doc.label_changed.connect(self._labels_changed)
-        doc.leaf_edited.connect(self._leaf_edited)
+        self._connect(doc, True)
         self.refresh()
+
+    def _connect(self, doc, on: bool) -> None:
+        for signal, slot in ((doc.cursor_moved, self._cursor_moved),
+                             (doc.label_changed, self._labels_changed),
+                             (doc.leaf_edited, self._leaf_edited),
+                             (doc.values_replaced, self._leaf_edited),
+                             (doc.note_changed, self._leaf_edited),
+                             (doc.step_note_changed, self._leaf_edited)):
+            (signal.connect if on else signal.disconnect)(slot)
 
     def _cursor_moved(self, old: int, new: int) -> None:
         lo, hi = min(old, new), max(old, new)
@@ -226,8 +261,23 @@ class StepPanel(QWidget):
         self.model.rows_changed(0, self.model.rowCount() - 1)
         self.refresh()
 
-    def _leaf_edited(self, _node_id: str) -> None:
+    def _leaf_edited(self, *_args) -> None:
         self.refresh()
+
+    def _commit_note(self) -> None:
+        if self.doc is None:
+            return
+        step = self.doc.stepper.cursor
+        old, new = self.doc.step_note(step), self.note_edit.text().strip()
+        self.note_edit.setModified(False)
+        if new != old:
+            self.push(SetStepNoteCommand(self.doc, step, old, new))
+        self.edit_committed.emit()
+
+    def focus_note(self) -> None:
+        """Put the cursor in the step's note box (Edit ▸ Note on this step)."""
+        self.note_edit.setFocus()
+        self.note_edit.selectAll()
 
     def _row_clicked(self, index) -> None:
         if index.isValid():
@@ -238,9 +288,20 @@ class StepPanel(QWidget):
         if self.doc is None:
             return
         s = self.doc.stepper
-        self.heading.setText(self._heading(s))
+        self.heading.setText(step_heading(s))
         self.body.setText(self._body_html(s))
+        self._show_notes()
         self._show_current_row(s.cursor - 1)
+
+    def _show_notes(self) -> None:
+        notes = step_notes(self.doc)
+        self.notes.setText("<br>".join(f"<b>{html.escape(who)}:</b> {html.escape(text)}"
+                                       for who, text in notes))
+        self.notes.setVisible(bool(notes))
+        edit = self.note_edit
+        if not (edit.hasFocus() and edit.isModified()):
+            edit.setText(self.doc.step_note(self.doc.stepper.cursor))
+            edit.setModified(False)
 
     def _show_current_row(self, row: int) -> None:
         """Keep the current row in sight: centred when it has left the visible rows."""
@@ -252,30 +313,16 @@ class StepPanel(QWidget):
         if not self.list.viewport().rect().contains(rect):
             self.list.scrollTo(index, QAbstractItemView.PositionAtCenter)
 
-    @staticmethod
-    def _heading(s) -> str:
-        if s.cursor == 0:
-            return f"Ready · {s.total} steps · nothing computed yet"
-        rec = s.current
-        where = {"forward": "Forward pass", "seed": "Seed the output",
-                 "backward": "Backward pass"}[rec.kind]
-        return f"{where} · step {s.cursor} of {s.total} · node {s.labels[rec.node]}"
-
     def _body_html(self, s) -> str:
         parts = []
         if s.cursor == 0:
             parts.append("<p>Press <b>→</b> to compute the first node.</p>")
         else:
-            rec = s.current
-            for line in rec.lines(DisplayLabels(s.labels)):
+            for line in step_lines(s, DisplayLabels(s.labels), self.hidden):
                 parts.append(_line_html(line))
-            if rec.kind == "backward":
+            if gate_hint(s):
                 parts.append(f"<p style='color:{_muted(self)}; font-size:small'><i>"
-                             f"{html.escape(OPS[rec.op].gate)}</i></p>")
-            elif rec.kind == "seed":
-                parts.append(f"<p style='color:{_muted(self)}; font-size:small'><i>the backward "
-                             f"pass starts at the output: its gradient with respect to "
-                             f"itself is 1</i></p>")
+                             f"{html.escape(gate_hint(s))}</i></p>")
         if s.cursor < s.total:
             kind, words = step_summary(s, s.cursor)
             parts.append(f"<p style='color:{_muted(self)}; font-size:small'>next (→): "
@@ -286,11 +333,13 @@ class StepPanel(QWidget):
         return "".join(parts)
 
     def text(self) -> str:
-        """Plain text of what the panel shows (heading and body), for tests and copying."""
+        """Plain text of what the panel shows (heading, body, notes), for tests and copying."""
         from PySide6.QtGui import QTextDocument
         d = QTextDocument()
         d.setHtml(self.body.text())
-        return self.heading.text() + "\n" + d.toPlainText()
+        notes = QTextDocument()
+        notes.setHtml(self.notes.text() if self.notes.isVisibleTo(self) else "")
+        return self.heading.text() + "\n" + d.toPlainText() + "\n" + notes.toPlainText()
 
 
 def _line_html(line: str) -> str:
