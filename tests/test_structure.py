@@ -262,3 +262,19 @@ def test_file_export_menu_writes_every_kind(window, tmp_path):
     assert window.doc.stepper.cursor == 4 and not window.errors
     assert export_actions.export_to(window, "png", tmp_path / "nope" / "x.png") is None
     assert window.errors and "nope" in window.errors[0]
+
+
+def test_a_box_marks_what_was_stepped_into(qtbot):
+    from bpstudio.ui.group_box import GroupBox
+    doc = Document.open(EX / "neuron.json")
+    scene = GraphScene(doc)
+    doc.expand("o")
+    boxes = [i for i in scene.items() if isinstance(i, GroupBox)]
+    assert [b.title for b in boxes] == ["o = tanh(n)  ·  stepped into"]
+    box = boxes[0].sceneBoundingRect()
+    for nid in ["o", *doc.graph.view["expanded"]["o"]["parts"]]:
+        assert box.contains(scene.node_item(nid).sceneBoundingRect().center())
+    assert not box.contains(scene.node_item("n").pos())
+    assert scene.sceneRect().contains(box)
+    doc.collapse("o")
+    assert not [i for i in scene.items() if isinstance(i, GroupBox)]

@@ -20,6 +20,7 @@ from ..engine.nogc import paused_gc
 from ..model.document import Document
 from .edge_item import EdgeItem
 from .edge_layer import EdgeLayer
+from .group_box import expansion_boxes
 from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
 from .step_highlight import StepHighlight, number_text, op_symbol
 from .theme import Style, Theme
@@ -61,6 +62,10 @@ class GraphScene(QGraphicsScene):
         with paused_gc():            # 65k items: no cyclic garbage, so skip the GC walks
             self._build()
         self._highlight = StepHighlight(self, self._items, self._style)
+        self._boxes = expansion_boxes(document, self._items, self._style)   # stepped into
+        for box in self._boxes:
+            self.addItem(box)
+            self.setSceneRect(self.sceneRect().united(box.boundingRect().adjusted(-8, -8, 8, 8)))
         self._connect(document, True)
         self.refresh_all()
 
@@ -76,10 +81,15 @@ class GraphScene(QGraphicsScene):
         """Nodes came or went (step into / collapse): build again, same zoom level,
         same theme, the selection kept when its node still exists."""
         selected = self.selected_node()
-        self.set_document(self._doc)
-        self.set_view_scale(self._view_scale, force=True)
-        if selected in self._items:
-            self.select_node(selected)
+        self._selecting = True        # no selection signals while ids are in flux
+        try:
+            self.set_document(self._doc)
+            self.set_view_scale(self._view_scale, force=True)
+            if selected in self._items:
+                self._items[selected].setSelected(True)
+        finally:
+            self._selecting = False
+        self._emit_selection()        # only if the selected node went away
 
     def _build(self) -> None:
         program = self._doc.stepper.program
@@ -196,6 +206,9 @@ class GraphScene(QGraphicsScene):
             dirty = dirty.united(self._edges.move(i, p.x(), p.y(), program.inputs[i]))
         self.invalidate(dirty, QGraphicsScene.BackgroundLayer)
         self.setSceneRect(self.sceneRect().united(self._moved_rect(node_ids)))
+        for box in self._boxes:
+            if box.involves(node_ids):
+                box.refit()
         if self._highlight.involves(node_ids):
             self._highlight_step()
 
@@ -279,6 +292,8 @@ class GraphScene(QGraphicsScene):
         self._edges.set_style(self._style)
         self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
         self._highlight.set_style(self._style)
+        for box in self._boxes:
+            box.set_style(self._style)
         self._beacon.setPen(QPen(self._style.color["current"], 5))
         self._highlight_step()
 
