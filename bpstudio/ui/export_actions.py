@@ -22,7 +22,7 @@ PNG_SCALE = 2.0            # exported PNGs: twice as sharp as the screen (slides
 KINDS = {
     "png": ("Whole graph as &PNG…", ["Ctrl+E"], "PNG image (*.png)", ".png"),
     "view": ("&Current view as PNG…", ["Ctrl+Alt+E"], "PNG image (*.png)", ".png"),
-    "svg": ("Whole graph as &SVG…", ["Ctrl+Shift+E"], "SVG drawing (*.svg)", ".svg"),
+    "svg": ("Whole graph as &SVG…", ["Ctrl+Alt+S"], "SVG drawing (*.svg)", ".svg"),
     "dot": ("Graphviz &DOT…", ["Ctrl+Alt+D"], "Graphviz DOT (*.dot *.gv)", ".dot"),
     "gif": ("Whole pass as animated &GIF…", ["Ctrl+Shift+G"], "Animated GIF (*.gif)", ".gif"),
     "frames": ("Whole pass as PNG &frames…", ["Ctrl+Alt+G"], None, ""),
