@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -21,7 +23,7 @@ from bpstudio.engine import Graph
 from bpstudio.engine.train import Tick
 from bpstudio.model.document import Document
 from bpstudio.paths import EXAMPLES
-from bpstudio.ui.boundary_plot import boundary_spec
+from bpstudio.ui.training_worker import BoundarySpec, boundary_spec, contour
 from bpstudio.ui.live_plot import decade_text
 from bpstudio.ui.loss_plot import GradNormPlot, LossPlot, hover_text, param_group
 from bpstudio.ui.training_panel import TrainingPanel, next_125
@@ -233,7 +235,7 @@ def test_new_document_starts_over(qtbot, make_panel):
         panel.one_epoch()
     moons = open_example("moons-mlp.json")
     panel.set_document(moons)
-    assert panel.loss_plot.points == 0 and not panel.runner.loaded
+    assert panel.loss_plot.points == 0 and panel.runner.initial is None
     assert panel.grad_plot.groups == ["l1", "l2", "l3"]
     assert panel.lr.value() == 0.5 and panel.reduction.currentText() == "mean"
 
@@ -354,3 +356,23 @@ def test_boundary_specs_of_the_examples():
         assert spec.grid_rows().shape == (len(spec.xs) * len(spec.ys), len(g.dataset["columns"]))
     g = nan_document().graph
     assert "two input columns" in boundary_spec(g, load_rows(g))
+
+
+def test_boundary_contour_is_a_vectorised_marching_squares():
+    xs = ys = np.linspace(-2, 2, 100)
+    gx, gy = np.meshgrid(xs, ys, indexing="ij")
+    spec = BoundarySpec((0, 1), 2, "s", None, np.zeros((2, 3)), xs, ys, (-1.0, 1.0))
+    x, y = contour(spec, gx ** 2 + gy ** 2 - 1)          # the unit circle
+    r = np.hypot(x, y)[np.isfinite(x)]
+    assert len(r) > 300 and np.allclose(r, 1, atol=2e-3)
+    saddle = BoundarySpec((0, 1), 2, "s", None, np.zeros((2, 3)), np.array([0.0, 1.0]),
+                          np.array([0.0, 1.0]), (-1.0, 1.0))
+    x, y = contour(saddle, np.array([[1.0, -1.0], [-1.0, 1.0]]))
+    assert np.isnan(x).sum() == 2                        # two segments, corners 00 and 11 cut off
+
+
+def test_the_worker_process_imports_no_qt():
+    code = ("import sys, bpstudio.ui.training_worker; "
+            "sys.exit(any(m.split('.')[0] in ('PySide6', 'pyqtgraph') for m in sys.modules))")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0

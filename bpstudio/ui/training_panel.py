@@ -181,6 +181,8 @@ class TrainingPanel(QWidget):
 
     def _connect_runner(self) -> None:
         r = self.runner
+        self.boundary.request = r.request_boundary
+        r.boundary_computed.connect(self.boundary.show_result)
         r.ticks_arrived.connect(self._ticks)
         r.paused.connect(lambda: self._stopped("paused"))
         r.finished.connect(lambda: self._stopped("finished"))
@@ -222,6 +224,7 @@ class TrainingPanel(QWidget):
         params = doc.parameter_values()
         self.grad_plot.set_parameters(list(params))
         self.boundary.set_graph(doc.graph, doc.base_dir)
+        self._ensure_loaded()              # the worker starts now: Play answers at once
         self._update_status()
 
     @staticmethod
@@ -263,8 +266,11 @@ class TrainingPanel(QWidget):
 
     def _leaf_edited(self, node_id: str) -> None:
         node = self.doc.graph.nodes.get(node_id)
-        if self.runner.loaded and not self.runner.running and node and node.role == "parameter":
+        if self.runner.running or node is None or node.role != "parameter":
+            return
+        if self.runner.initial is not None:          # training began: continue from here
             self.runner.set_params({node_id: node.value})
+        self.boundary.update_params(self.doc.parameter_values())
 
     def _row_changed(self, row: int) -> None:
         if self.doc is not None and not self.runner.running:
@@ -274,26 +280,32 @@ class TrainingPanel(QWidget):
     def _ensure_loaded(self) -> None:
         if not self.runner.loaded:
             self.runner.load(self.doc.graph, self.doc.base_dir)
+            self.runner.set_boundary_spec(self.boundary.spec)
+
+    def _begin(self) -> None:
+        """Load if needed; the first play or step fixes the weights Reset returns to."""
+        self._ensure_loaded()
+        if self.runner.initial is None:
+            self.runner.begin(self.doc.parameter_values())
+        self.error.hide()
 
     def play_pause(self) -> None:
         if self.runner.running:
             self.runner.pause()
             return
-        self._ensure_loaded()
-        self.error.hide()
+        self._begin()
         self.runner.play()
 
     def one_epoch(self) -> None:
         if self.runner.running:
             return
-        self._ensure_loaded()
-        self.error.hide()
+        self._begin()
         self.runner.one_epoch()
 
     def reset_weights(self) -> None:
-        if not self.runner.loaded:
-            return
         values = self.runner.reset()
+        if values is None:                           # nothing trained yet
+            return
         self._clear_plots()
         self.error.hide()
         self._pushed = None

@@ -1,60 +1,51 @@
-"""Runs the engine's Trainer in a worker thread; the UI only ever sees plain Tick lists.
+"""Runs the engine's Trainer in a worker process; the GUI only ever sees plain Tick lists.
 
-The worker owns a Trainer built from a *copy* of the graph and never touches a widget,
-a scene item or the Document. Everything it reports goes through Qt signals, which are
-delivered in the GUI thread (queued). Ticks are batched: one emission at most every
-~30 ms, however fast the epochs are.
+The worker (training_worker.py, no Qt) owns a Trainer built from a *copy* of the
+graph and never touches a widget, a scene item or the Document; why a process rather
+than a thread is explained there (the GIL). Its messages arrive through a pipe that a
+GUI-thread timer drains every ~15 ms; ticks come in batches, one at most every ~30 ms
+however fast the epochs are, and are re-emitted as Qt signals.
 
-Control (play, pause, one epoch, reset, setting changes) is a small shared state
-guarded by one lock; the worker reads it between epochs, so a learning-rate change
-takes effect at the next epoch. Each reset starts a new *generation*: ticks computed
-before the reset that are still in flight are dropped when they arrive.
+Control (play, pause, one epoch, reset, setting changes) goes the other way as small
+messages, read by the worker between epochs, so a learning-rate change takes effect at
+the next epoch. The state follows the worker's own reports (started / stopped, in
+order), never a guess here. Each reset starts a new *generation*: ticks computed
+before it that are still in the pipe are dropped when they arrive.
 """
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import threading
 import time
 from collections import deque
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from ..engine.train import Tick
+from .training_worker import worker_main
 
-FLUSH_SECONDS = 0.03
+POLL_MS = 15
 SETTING_KEYS = ("lr", "epochs", "momentum", "batch", "reduction")
-
-
-def lower_priority(niceness: int = 10) -> None:
-    """Make the calling worker thread yield the CPU to the GUI thread under load.
-    Linux schedules threads as tasks, so this nices only this thread; elsewhere a no-op."""
-    try:
-        import os
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, max(os.getpriority(os.PRIO_PROCESS, tid), niceness))
-    except (AttributeError, OSError):
-        pass
 
 
 def _copy(v):
     return v.copy() if hasattr(v, "copy") else float(v)
 
 
-class _Shared:
-    """What the GUI thread asks and the worker reads; always used under `lock`."""
-
-    def __init__(self, gen: int = 0):
-        self.lock = threading.Condition()
-        self.mode = "idle"            # "idle" | "run" | "step"
-        self.quit = False
-        self.gen = gen                # bumped by reset and by a new load
-        self.settings: dict = {}      # pending setting changes
-        self.params: dict | None = None        # continue from these values (canvas edit)
-        self.reset_params: dict | None = None  # start over from these, at epoch 0
-        self.target = 0               # "run" stops at this epoch
+def _pump(conn, outbox: queue.SimpleQueue) -> None:
+    """Write the GUI's messages to the pipe, in order, from a helper thread: a write
+    blocks while the pipe is full (the graph itself, or a worker busy in an epoch), and
+    the GUI thread must never block on it. None ends the thread."""
+    while (msg := outbox.get()) is not None:
+        try:
+            conn.send(msg)
+        except (OSError, ValueError):            # the worker is gone
+            return
 
 
 class TrainingRunner(QObject):
-    """Play / pause / one epoch / reset over a Trainer living in a worker thread."""
+    """Play / pause / one epoch / reset over a Trainer living in a worker process."""
 
     ticks_arrived = Signal(list)      # [Tick, ...] in epoch order
     paused = Signal()                 # stopped by pause() or after one_epoch()
@@ -62,106 +53,109 @@ class TrainingRunner(QObject):
     finished = Signal()               # reached the epochs setting
     failed = Signal(str)              # the trainer could not be built (no dataset, …)
     state_changed = Signal(str)       # "idle" | "running" | "paused" | "finished" | "diverged"
-
-    _batch = Signal(int, list)                  # (generation, ticks) from the worker
-    _started = Signal(int)                      # (generation): epochs are running
-    _stopped = Signal(int, str, int, str)       # (generation, reason, epoch, node)
-    _error = Signal(int, str)
+    boundary_computed = Signal(object)   # (score grid, boundary lines, accuracy)
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self._shared = _Shared()
-        self._thread: threading.Thread | None = None
-        self.initial: dict[str, object] = {}
+        self._proc = None
+        self._conn = None
+        self._outbox: queue.SimpleQueue | None = None
+        self._pumper: threading.Thread | None = None
+        self._gen = 0
+        self.initial: dict[str, object] | None = None
         self.latest: Tick | None = None
         self.state = "idle"
         self._rates: deque = deque()
-        self._batch.connect(self._on_batch)
-        self._started.connect(self._on_started)
-        self._stopped.connect(self._on_stopped)
-        self._error.connect(self._on_error)
+        self._poll = QTimer(self, interval=POLL_MS, timeout=self._drain)
 
     # ---- life cycle --------------------------------------------------------------
     @property
     def loaded(self) -> bool:
-        return self._thread is not None
+        return self._proc is not None
 
     def load(self, graph, base_dir=None) -> None:
-        """Train a copy of `graph` from now on; its parameters are the reset point."""
+        """Start a worker on a copy of `graph` (it builds its trainer in the background)."""
         self.shutdown()
-        copy = graph.copy()
-        self.initial = {n.id: _copy(n.value) for n in copy.leaves() if n.role == "parameter"}
-        self.latest = None
-        self._rates.clear()
-        self._shared = shared = _Shared(self._shared.gen + 1)   # late ticks of the old one drop
-        shared.target = int((copy.training or {}).get("epochs") or 100)
-        self._thread = threading.Thread(target=self._work, args=(shared, copy, base_dir),
-                                        name="bpstudio-train", daemon=True)
-        self._thread.start()
-        self._set_state("idle")
+        ctx = multiprocessing.get_context("spawn")     # never fork a process running Qt
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=worker_main, args=(child, self._gen),
+                                 name="bpstudio-train", daemon=True)
+        self._proc.start()                   # small arguments: returns at once
+        child.close()
+        self._outbox = queue.SimpleQueue()
+        self._pumper = threading.Thread(target=_pump, args=(self._conn, self._outbox),
+                                        name="bpstudio-train-pipe", daemon=True)
+        self._pumper.start()
+        self._send("graph", graph.copy(), base_dir)
+        self._poll.start()
 
-    def shutdown(self, wait: float = 2.0) -> None:
-        """Stop the worker (it finishes its current epoch) and forget the trainer."""
-        shared, thread = self._shared, self._thread
-        with shared.lock:
-            shared.quit = True
-            shared.gen += 1
-            shared.lock.notify_all()
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(wait)
-        self._thread = None
-        self.latest = None
+    def shutdown(self, wait: float = 1.0) -> None:
+        """Stop the worker and forget the trainer."""
+        self._poll.stop()
+        proc, conn, outbox, pumper = self._proc, self._conn, self._outbox, self._pumper
+        self._proc = self._conn = self._outbox = self._pumper = None
+        if outbox is not None:
+            outbox.put(("quit",))
+            outbox.put(None)
+            pumper.join(wait / 2)
+        if proc is not None:
+            proc.join(wait)
+            if proc.is_alive():
+                proc.terminate()
+        if conn is not None:
+            conn.close()
+        self._gen += 1
+        self.initial, self.latest = None, None
+        self._rates.clear()
         self._set_state("idle")
 
     # ---- control (GUI thread) ------------------------------------------------------
-    # The state follows the worker's own reports (started / stopped, in order), never a
-    # guess here: a pause that lands before the worker noticed the play leaves no trace.
+    def begin(self, values: dict[str, object]) -> None:
+        """Training starts from these weights; reset() comes back to them."""
+        self.initial = {k: _copy(v) for k, v in values.items()}
+        self._send("params", self.initial)
+
     def play(self) -> None:
-        self._command("run")
+        self._send("mode", "run")
 
     def pause(self) -> None:
-        self._command("idle")
+        self._send("mode", "idle")
 
     def one_epoch(self) -> None:
-        self._command("step")
+        self._send("mode", "step")
 
-    def reset(self) -> dict[str, object]:
+    def reset(self) -> dict[str, object] | None:
         """Back to the initial weights at epoch 0, stopped. Returns those weights."""
-        s = self._shared
-        with s.lock:
-            s.gen += 1
-            s.mode = "idle"
-            s.reset_params = {k: _copy(v) for k, v in self.initial.items()}
-            s.params = None
-            s.lock.notify_all()
+        if self.initial is None:
+            return None
+        self._gen += 1
+        self._send("reset", self._gen, self.initial)
         self.latest = None
         self._rates.clear()
         self._set_state("idle")
         return {k: _copy(v) for k, v in self.initial.items()}
 
     def set_setting(self, key: str, value) -> None:
-        """lr, epochs, momentum, batch (None = all rows) or reduction; thread-safe."""
-        if key not in SETTING_KEYS:
-            return
-        s = self._shared
-        with s.lock:
-            s.settings[key] = value
-            if key == "epochs":
-                s.target = int(value)
-            s.lock.notify_all()
+        """lr, epochs, momentum, batch (None = all rows) or reduction."""
+        if key in SETTING_KEYS:
+            self._send("settings", {key: value})
 
     def set_params(self, values: dict[str, object]) -> None:
         """Continue from these parameter values (e.g. the user edited a weight)."""
-        s = self._shared
-        with s.lock:
-            s.params = {k: _copy(v) for k, v in values.items()}
-            s.lock.notify_all()
+        self._send("params", values)
 
-    def _command(self, mode: str) -> None:
-        s = self._shared
-        with s.lock:
-            s.mode = mode
-            s.lock.notify_all()
+    def set_boundary_spec(self, spec) -> None:
+        self._send("boundary_spec", spec)
+
+    def request_boundary(self, params: dict[str, object]) -> bool:
+        """Ask for the boundary at these weights; the answer is boundary_computed."""
+        return self._send("boundary", params)
+
+    def _send(self, *msg) -> bool:
+        if self._outbox is None:
+            return False
+        self._outbox.put(msg)
+        return True
 
     @property
     def running(self) -> bool:
@@ -174,10 +168,36 @@ class TrainingRunner(QObject):
             return 0.0
         return (r[-1][1] - r[0][1]) / (r[-1][0] - r[0][0])
 
-    # ---- GUI-thread slots for the worker's signals ------------------------------------
-    def _on_batch(self, gen: int, ticks: list) -> None:
-        if gen != self._shared.gen or not ticks:
-            return
+    # ---- the worker's messages, in the GUI thread -------------------------------------
+    def _drain(self) -> None:
+        conn, deadline = self._conn, time.monotonic() + 0.02
+        try:
+            while conn is not None and conn is self._conn and conn.poll():
+                self._dispatch(conn.recv())
+                if time.monotonic() > deadline:      # keep the event loop breathing
+                    break
+        except (EOFError, OSError):
+            if conn is self._conn:               # the worker died: say so, once
+                self._poll.stop()
+                self._set_state("idle")
+                code = self._proc.exitcode if self._proc is not None else None
+                self.failed.emit(f"the training process stopped (exit code {code})")
+
+    def _dispatch(self, msg) -> None:
+        kind = msg[0]
+        if kind == "ticks" and msg[1] == self._gen and msg[2]:
+            self._on_batch(msg[2])
+        elif kind == "started" and msg[1] == self._gen:
+            self._set_state("running")
+        elif kind == "stopped" and msg[1] == self._gen:
+            self._on_stopped(*msg[2:])
+        elif kind == "boundary":
+            self.boundary_computed.emit(msg[1])
+        elif kind == "error":
+            self._set_state("idle")
+            self.failed.emit(msg[1])
+
+    def _on_batch(self, ticks: list) -> None:
         self.latest = ticks[-1]
         now = time.monotonic()
         self._rates.append((now, ticks[-1].epoch))
@@ -185,13 +205,7 @@ class TrainingRunner(QObject):
             self._rates.popleft()
         self.ticks_arrived.emit(ticks)
 
-    def _on_started(self, gen: int) -> None:
-        if gen == self._shared.gen:
-            self._set_state("running")
-
-    def _on_stopped(self, gen: int, reason: str, epoch: int, node: str) -> None:
-        if gen != self._shared.gen:
-            return
+    def _on_stopped(self, reason: str, epoch: int, node: str) -> None:
         self._rates.clear()
         self._set_state(reason)
         if reason == "diverged":
@@ -201,96 +215,7 @@ class TrainingRunner(QObject):
         else:
             self.paused.emit()
 
-    def _on_error(self, gen: int, text: str) -> None:
-        if gen == self._shared.gen:
-            self._set_state("idle")
-            self.failed.emit(text)
-
     def _set_state(self, state: str) -> None:
         if state != self.state:
             self.state = state
             self.state_changed.emit(state)
-
-    # ---- the worker thread ---------------------------------------------------------------
-    def _work(self, shared: _Shared, graph, base_dir) -> None:
-        lower_priority()
-        try:
-            from ..cli_train import make_trainer
-            trainer = make_trainer(graph, base_dir)
-        except Exception as exc:            # reported through a signal, never raised here
-            self._error.emit(shared.gen, " ".join(str(exc).split()) or type(exc).__name__)
-            return
-        _Loop(self, shared, trainer).run()
-
-
-class _Loop:
-    """The worker's loop: wait for a command, run epochs, flush ticks every ~30 ms."""
-
-    def __init__(self, runner: TrainingRunner, shared: _Shared, trainer):
-        self.runner, self.shared, self.trainer = runner, shared, trainer
-        self.buf: list[Tick] = []
-        self.gen = shared.gen
-        self.active = False               # an epoch ran since the last stop signal
-        self.reported = False             # "started" sent since the last stop signal
-        self.last_flush = time.monotonic()
-
-    def run(self) -> None:
-        while self._next():
-            tick = self.trainer.run_epoch()
-            self.buf.append(tick)
-            self.active = True
-            if tick.nonfinite:
-                with self.shared.lock:
-                    if self.shared.gen == self.gen:     # else a reset came first: it wins
-                        self.shared.mode = "idle"
-                        self._stop("diverged", tick.epoch + 1, tick.nonfinite)
-            elif time.monotonic() - self.last_flush >= FLUSH_SECONDS:
-                self._flush()
-
-    def _next(self) -> bool:
-        """Apply pending changes; block while idle. False = quit. Called between epochs."""
-        s, tr = self.shared, self.trainer
-        with s.lock:
-            while not s.quit:
-                self._apply(s, tr)
-                if s.mode == "run" and tr.epoch >= s.target:
-                    if self.active:                  # reached the epochs setting
-                        s.mode = "idle"
-                        self._stop("finished")
-                        continue
-                    s.target = tr.epoch + max(1, int(tr.settings.epochs))   # one more round
-                if s.mode in ("run", "step"):
-                    if not self.reported:            # in order with the stop signals, so
-                        self.reported = True         # a late "paused" cannot stick
-                        self.runner._started.emit(self.gen)
-                    s.mode = "idle" if s.mode == "step" else "run"
-                    return True
-                if self.active:
-                    self._stop("paused")
-                s.lock.wait()
-            return False
-
-    def _apply(self, s: _Shared, tr) -> None:
-        if s.gen != self.gen:                        # a reset: drop what was not sent
-            self.gen, self.buf, self.active, self.reported = s.gen, [], False, False
-        for key, value in s.settings.items():
-            setattr(tr.settings, key, value)
-        s.settings.clear()
-        for values, reset in ((s.reset_params, True), (s.params, False)):
-            if values is not None:
-                index = tr.p.index
-                values = {index[k]: _copy(v) for k, v in values.items() if k in index}
-                tr.reset({**tr.params, **values}) if reset else tr.params.update(values)
-        s.reset_params = s.params = None
-
-    def _stop(self, reason: str, epoch: int = 0, node: str = "") -> None:
-        """Flush, then say why the worker stopped (called with the lock held)."""
-        self._flush()
-        self.active = self.reported = False
-        self.runner._stopped.emit(self.gen, reason, epoch, node)
-
-    def _flush(self) -> None:
-        if self.buf:
-            self.runner._batch.emit(self.gen, self.buf)
-            self.buf = []
-        self.last_flush = time.monotonic()
