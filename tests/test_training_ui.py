@@ -278,6 +278,20 @@ def test_rapid_commands_never_leave_the_runner_stuck(qtbot, make_panel):
     assert panel.play_button.text() == "Play"
 
 
+def test_a_killed_worker_is_reported_and_replaced(qtbot, make_panel):
+    doc = open_example("net-2-2-2.json")
+    panel = make_panel(doc)
+    with qtbot.waitSignal(panel.runner.paused, timeout=WAIT):
+        panel.one_epoch()
+    with qtbot.waitSignal(panel.runner.failed, timeout=WAIT) as blocker:
+        panel.runner._proc.kill()
+    assert "training process stopped" in blocker.args[0] and panel.error.isVisible()
+    assert not panel.runner.loaded
+    with qtbot.waitSignal(panel.runner.paused, timeout=WAIT):
+        panel.one_epoch()                            # a fresh worker, from the doc's weights
+    assert panel.runner.latest.epoch == 1 == panel.loss_plot.points
+
+
 def test_row_box_binds_the_row_when_stopped(qtbot, make_panel):
     doc = open_example("net-2-2-2.json")
     panel = make_panel(doc)

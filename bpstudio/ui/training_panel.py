@@ -1,6 +1,6 @@
 """The training dock: play / pause / one epoch / reset, the settings, and the live plots.
 
-Training runs in TrainingRunner's worker thread; this panel only receives tick lists.
+Training runs in TrainingRunner's worker process; this panel only receives tick lists.
 Settings edits are QUndoCommands on the window's stack (the document is the truth; the
 panel and the runner follow `training_changed`). While training, the canvas follows the
 weights a few times a second (`document.replace_values`); when training stops, the
@@ -157,11 +157,8 @@ class TrainingPanel(QWidget):
         self.batch.valueChanged.connect(lambda v: self._edited("batch", int(v) or None))
         self.reduction.currentTextChanged.connect(lambda t: self._edited("reduction", t))
         self.row.valueChanged.connect(self._row_changed)
-        self.log_scale.toggled.connect(self.loss_plot_log)
+        self.log_scale.toggled.connect(lambda on: self.loss_plot.set_log(on))
         return row
-
-    def loss_plot_log(self, flag: bool) -> None:
-        self.loss_plot.set_log(flag)
 
     def set_orientation(self, orientation) -> None:
         """Horizontal (a wide dock): loss and grads stacked, boundary beside them.
@@ -200,15 +197,13 @@ class TrainingPanel(QWidget):
     def set_document(self, doc) -> None:
         """Follow `doc` (a new file): training starts over from its weights."""
         if self.doc is not None:
-            self.doc.training_changed.disconnect(self._setting_changed)
-            self.doc.leaf_edited.disconnect(self._leaf_edited)
+            self._connect_doc(self.doc, False)
         self.runner.shutdown()
         self.doc = doc
         self._pushed = None
         self._clear_plots()
         self.error.hide()
-        doc.training_changed.connect(self._setting_changed)
-        doc.leaf_edited.connect(self._leaf_edited)
+        self._connect_doc(doc, True)
         n_rows = self._row_count(doc)
         if not n_rows:
             self.hint.setText("This graph has no dataset, so there is nothing to train.\n"
@@ -226,6 +221,16 @@ class TrainingPanel(QWidget):
         self.boundary.set_graph(doc.graph, doc.base_dir)
         self._ensure_loaded()              # the worker starts now: Play answers at once
         self._update_status()
+
+    def _connect_doc(self, doc, on: bool) -> None:
+        pairs = [(doc.training_changed, self._setting_changed), (doc.leaf_edited, self._leaf_edited)]
+        if hasattr(doc, "structure_changed"):        # step into / collapse: a new graph
+            pairs.append((doc.structure_changed, self._structure_changed))
+        for signal, slot in pairs:
+            (signal.connect if on else signal.disconnect)(slot)
+
+    def _structure_changed(self, *_args) -> None:
+        self.set_document(self.doc)                  # the worker's copy is out of date
 
     @staticmethod
     def _row_count(doc) -> int:
@@ -285,8 +290,9 @@ class TrainingPanel(QWidget):
     def _begin(self) -> None:
         """Load if needed; the first play or step fixes the weights Reset returns to."""
         self._ensure_loaded()
-        if self.runner.initial is None:
+        if self.runner.initial is None:          # a first start (or a fresh worker)
             self.runner.begin(self.doc.parameter_values())
+            self._clear_plots()
         self.error.hide()
 
     def play_pause(self) -> None:
@@ -331,9 +337,8 @@ class TrainingPanel(QWidget):
             self._pushed = tick
             self.doc.replace_values(tick.params, row=self.row.value())
         self._update_status()
-        if why == "finished":
-            self.message.emit(f"training done: {tick.epoch if tick else 0} epochs, "
-                              f"loss {tick.loss:.6g}" if tick else "training done")
+        if why == "finished" and tick is not None:
+            self.message.emit(f"training done: {tick.epoch} epochs, loss {tick.loss:.6g}")
 
     def _diverged(self, epoch: int, node_id: str) -> None:
         node = self.doc.graph.nodes.get(node_id)
@@ -387,6 +392,6 @@ class TrainingPanel(QWidget):
         self.grad_plot.clear_data()
 
     def shutdown(self) -> None:
-        """Stop the worker threads (call from the window's closeEvent)."""
+        """Stop the worker process (call from the window's closeEvent)."""
         self.runner.shutdown()
         self.boundary.shutdown()

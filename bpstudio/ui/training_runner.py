@@ -178,9 +178,9 @@ class TrainingRunner(QObject):
                     break
         except (EOFError, OSError):
             if conn is self._conn:               # the worker died: say so, once
-                self._poll.stop()
-                self._set_state("idle")
-                code = self._proc.exitcode if self._proc is not None else None
+                proc = self._proc
+                self.shutdown(wait=0.2)          # the next play starts a fresh one
+                code = proc.exitcode if proc is not None else None
                 self.failed.emit(f"the training process stopped (exit code {code})")
 
     def _dispatch(self, msg) -> None:
