@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtGui import QColor
 
-from .live_plot import INK, LivePlot, Series, font, style_plot
+from .live_plot import INK, LivePlot, Series, font, live_curve, style_plot
 
 GRAD_REDRAW_MS = 100                 # the gradient norms: ≤ 10 redraws a second
 LOSS_PEN = "#1660d8"
@@ -33,9 +33,7 @@ class LossPlot(LivePlot):
         super().__init__(parent)
         style_plot(self, "loss", "loss")
         self.marked: tuple[int, float, str] | None = None
-        self.curve = self.item.plot(pen=pg.mkPen(LOSS_PEN, width=3), connect="finite")
-        self.curve.setDownsampling(auto=True, method="peak")
-        self.curve.setClipToView(True)
+        self.curve = live_curve(self.item, pg.mkPen(LOSS_PEN, width=3))
         self._build_marker()
         self._build_hover()
 
@@ -197,10 +195,7 @@ class GradNormPlot(LivePlot):
         keys = []
         for k, (name, count) in enumerate(names.items()):
             color = PALETTE[k % len(PALETTE)]
-            curve = self.item.plot(pen=pg.mkPen(color, width=3), connect="finite")
-            curve.setDownsampling(auto=True, method="peak")
-            curve.setClipToView(True)
-            self.curves.append(curve)
+            self.curves.append(live_curve(self.item, pg.mkPen(color, width=3)))
             keys.append(f"<span style='color:{color}; font-weight:bold'>━━ {group_title(name)}"
                         f"</span> ({count})")
         # the key sits in the title: a legend box would hide the curves of a small plot
