@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea
 
 from ..model.document import Document
 from .actions import WindowActions
@@ -27,7 +27,8 @@ from .step_panel import StepPanel
 from .training_panel import TrainingPanel
 from .window_files import MAX_RECENT, OPENABLE, FileOps, load_error_text  # noqa: F401
 from .window_lecture import LectureOps
-from .window_parts import CheckRunner, NonFiniteTracker, dropped_paths, step_counter_text
+from .window_parts import (CheckRunner, DockHeights, NonFiniteTracker, dropped_paths,
+                           step_counter_text)
 
 
 class MainWindow(FileOps, LectureOps, QMainWindow):
@@ -84,11 +85,14 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.step_dock = self._dock("Chain rule", self.step_panel, Qt.BottomDockWidgetArea)
         self.step_dock.dockLocationChanged.connect(self._step_dock_moved)
         self.training = TrainingPanel(document, self.undo_stack)
-        self.training_dock = self._dock("Training", self.training, Qt.BottomDockWidgetArea)
+        scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
+        scroll.setWidget(self.training)        # its plots may be squeezed, not the canvas
+        self.training_dock = self._dock("Training", scroll, Qt.BottomDockWidgetArea)
         self.tabifyDockWidget(self.step_dock, self.training_dock)
         self.step_dock.raise_()
         self.resizeDocks([self.inspector_dock], [340], Qt.Horizontal)
         self.resizeDocks([self.step_dock], [250], Qt.Vertical)
+        self._dock_heights = DockHeights(self, {self.step_dock: 250, self.training_dock: 560})
 
     def _dock(self, title: str, widget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -173,6 +177,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         if "zoom" in view and "center" in view:
             self.view.set_zoom(float(view["zoom"]))
             self.view.centerOn(QPointF(*map(float, view["center"])))
+            self.presentation.forget_frame()
         elif self.presentation.active:
             self.presentation.frame()
         else:

@@ -56,14 +56,12 @@ class PresentBar(QFrame):
         words.setSpacing(6)
         for w in (self.heading, self.lines, self.hint):
             words.addWidget(w)
+        words.addStretch(1)                           # a short step stays at the top
         row = QHBoxLayout(self)
         row.setContentsMargins(32, 14, 32, 18)
         row.setSpacing(28)
-        side = QVBoxLayout()
-        side.addWidget(self.notes)
-        side.addStretch(1)
         row.addLayout(words, 3)
-        row.addLayout(side, 2)
+        row.addWidget(self.notes, 2, Qt.AlignTop)    # hidden: the words get the width
         self.set_scale(1.0)
 
     def set_scale(self, scale: float) -> None:

@@ -42,6 +42,7 @@ class Presentation(QObject):
         self.w = window
         self.active = False
         self.use_fullscreen = True          # tests size the window themselves
+        self._framed_at: float | None = None  # the zoom frame() chose, while untouched
         self._saved: dict | None = None
         self.bar = PresentBar()
         self.bar.hide()
@@ -89,6 +90,7 @@ class Presentation(QObject):
             return
         w, saved = self.w, self._saved or {}
         self.active = False
+        self._framed_at = None
         self.keys.hide()
         self.bar.hide()
         self.badge.hide()
@@ -127,11 +129,16 @@ class Presentation(QObject):
         if fit >= READABLE_SCALE:
             view.set_zoom(min(fit, PRESENT_MAX_SCALE))
             view.centerOn(rect.center())
-            return
-        view.set_zoom(READABLE_SCALE)
-        node = view.graph_scene().current_node() or self.w.doc.graph.output
-        if node:
-            view.center_on_node(node, animate=False)
+        else:
+            view.set_zoom(READABLE_SCALE)
+            node = view.graph_scene().current_node() or self.w.doc.graph.output
+            if node:
+                view.center_on_node(node, animate=False)
+        self._framed_at = view.scale_factor()
+
+    def forget_frame(self) -> None:
+        """The view was set otherwise (a file's saved view): resizes keep it."""
+        self._framed_at = None
 
     # ---- what it shows --------------------------------------------------------------------
     def refresh(self) -> None:
@@ -191,4 +198,6 @@ class Presentation(QObject):
             self.badge.place()
             if self.keys.isVisible():
                 self.keys.place()
+            if self.active and self._framed_at == self.w.view.scale_factor():
+                QTimer.singleShot(0, self.frame)     # the screen settled: frame it again
         return False

@@ -160,20 +160,25 @@ class StepPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
 
-    def _make_words(self) -> QScrollArea:
+    def _make_words(self) -> QWidget:
+        """The step's words (scrolling if long); its notes and note box always in view."""
         top = QWidget()
         col = QVBoxLayout(top)
         col.setContentsMargins(10, 6, 10, 6)
         col.addWidget(self.heading)
         col.addWidget(self.body, 1)
-        col.addWidget(self.notes)
-        col.addWidget(self.note_edit)
         scroll = QScrollArea()
         scroll.setWidget(top)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        return scroll
+        words = QWidget()
+        outer = QVBoxLayout(words)
+        outer.setContentsMargins(0, 0, 6, 4)
+        outer.addWidget(scroll, 1)
+        outer.addWidget(self.notes)
+        outer.addWidget(self.note_edit)
+        return words
 
     def _make_list(self) -> QTableView:
         """A one-column QTableView: with fixed row heights it never walks all rows.

@@ -10,7 +10,8 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+import shiboken6
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 OPENABLE_SUFFIXES = (".json", ".py")
 
@@ -160,3 +161,31 @@ class CheckRunner(QObject):
             if token != self._token:
                 return
         self.finished.emit(doc, results, summary)
+
+
+class DockHeights:
+    """Tabbed bottom docks that want different heights (the chain-rule words are happy
+    with 250 px, the training plots need about twice that): each tab, when raised,
+    gets back the height it last had."""
+
+    def __init__(self, window, heights: dict):
+        self.window = window
+        self.heights = dict(heights)          # dock -> its height when last in front
+        self.front = None                     # the tab in front (whose height counts)
+        for dock in heights:
+            dock.visibilityChanged.connect(lambda shown, d=dock: self._changed(d, shown))
+
+    def _changed(self, dock, shown: bool) -> None:
+        if not (shiboken6.isValid(self.window) and shiboken6.isValid(dock)):
+            return
+        if not shown:
+            if dock is self.front and dock.height() > 40 and not dock.isFloating():
+                self.heights[dock] = dock.height()
+            return
+        self.front = dock
+        if not dock.isFloating() and self.window.tabifiedDockWidgets(dock):
+            QTimer.singleShot(0, lambda: self._resize(dock))     # after the tab switch
+
+    def _resize(self, dock) -> None:
+        if shiboken6.isValid(self.window) and shiboken6.isValid(dock) and dock.isVisible():
+            self.window.resizeDocks([dock], [self.heights[dock]], Qt.Vertical)
