@@ -434,3 +434,27 @@ def test_cli_passes_present(monkeypatch):
     monkeypatch.setattr(app, "run_app", lambda path, present=False: calls.append((path, present)) or 0)
     assert main(["--present", str(EXPRESSION)]) == 0
     assert calls == [(str(EXPRESSION), True)]
+
+
+# ---- step into, with the lecture parts following ------------------------------------------------
+
+def test_step_into_tanh_keeps_panels_breakpoints_and_quiz_in_step(qtbot, settings):
+    w = make_window(qtbot, settings, Document.open(EXAMPLES / "neuron.json"))
+    s0 = w.doc.stepper.total
+    w.scene.select_node("n")
+    press(qtbot, w, Qt.Key_B)                          # a breakpoint on n
+    press(qtbot, w, Qt.Key_End)
+    w.scene.select_node("o")
+    press(qtbot, w, Qt.Key_I)                          # step into tanh
+    assert "o/exp" in w.doc.graph.nodes and w.doc.stepper.total > s0
+    assert w.step_panel.model.rowCount() == w.doc.stepper.total
+    assert f"/ {w.doc.stepper.total}" in w.actions_.counter.text()
+    assert w.markers.marked() == {"n"}
+    press(qtbot, w, Qt.Key_Home)
+    press(qtbot, w, Qt.Key_End)                        # still stops at n
+    assert w.scene.current_node() == "n"
+    press(qtbot, w, Qt.Key_Q)
+    press(qtbot, w, Qt.Key_End)
+    press(qtbot, w, Qt.Key_End)
+    assert w.doc.stepper.cursor == w.doc.stepper.total
+    assert w.quiz.hidden and all(w.scene.node_item(t).grad_text() == "?" for t in w.quiz.hidden)

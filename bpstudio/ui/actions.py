@@ -9,6 +9,7 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QStyle, QToolBar, QToolButton
 
+from .export_actions import add_export_actions, add_structure_actions
 from .lecture_actions import add_edit_actions, add_step_actions, add_view_actions
 
 
@@ -100,6 +101,7 @@ class WindowActions:
         m.addSeparator()
         self.save = self._add(m, t, "&Save", w.save, [SK.Save])
         self.save_as = self._add(m, t, "Save &As…", w.save_as, [SK.SaveAs])
+        add_export_actions(self, m, t, w)
         m.addSeparator()
         self.quit = self._add(m, t, "&Quit", w.close, [SK.Quit, "Ctrl+Q"])
 
@@ -149,6 +151,7 @@ class WindowActions:
         m.addSeparator()
         self.check = self._add(m, t, "&Numeric check", w.numeric_check, ["Ctrl+G"],
                                tip="compare every leaf's grad with central differences")
+        add_structure_actions(self, m, t, w)
         add_step_actions(self, m, t, w)
 
     def _help_menu(self, w) -> None:
