@@ -165,9 +165,16 @@ def test_quiz_hides_the_next_grads_until_space(window, qtbot):
     assert "d.grad += f.data × L.grad = (−2.0) × 1.0 = ?" in w.step_panel.text()
     assert "−2.0" not in w.step_panel.text().split("d.grad +=")[1].split("=")[3]
     assert {e.label_text() for e in w.scene.lit_edges()} == {"?"}
+    w.scene.select_node(nid(w, "d"))                 # nor does the inspector tell
+    assert w.inspector.node_id == nid(w, "d") and w.inspector.grad_label.text() == "?"
+    assert "grad ?" in w.statusBar().currentMessage()
+    w.view.setFocus()
     cursor = w.doc.stepper.cursor
     press(qtbot, w, Qt.Key_Right)                   # → first reveals, does not step
     assert w.doc.stepper.cursor == cursor
+    assert w.inspector.grad_label.text() == "−2.0"
+    w.scene.select_node(None)
+    w.view.setFocus()
     assert d.grad_text() == "−2.0" and "= (−2.0) × 1.0 = −2.0" in w.step_panel.text()
     press(qtbot, w, Qt.Key_Right)                   # then steps: e's grad is hidden
     assert w.scene.node_item(nid(w, "e")).grad_text() == "?"

@@ -201,12 +201,20 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.actions_.update_enabled(s.cursor, s.total)
         self.actions_.counter.setText(step_counter_text(s))
         self.nonfinite_label.setText(self.nonfinite.update(old, new))
+        self._mask_inspector()
         self.presentation.refresh()
 
     def _hidden_changed(self, hidden) -> None:
         self.scene.set_hidden_grads(hidden)
         self.step_panel.set_hidden(hidden)
+        self.inspector.refresh()
+        self._mask_inspector()
         self.presentation.refresh()
+
+    def _mask_inspector(self) -> None:
+        """Quiz: the inspector (which refreshes itself first) must not give the answer."""
+        if self.inspector.node_id in self.quiz.hidden:
+            self.inspector.grad_label.setText("?")
 
     def _notes_changed(self, *_args) -> None:
         self.presentation.refresh()
@@ -248,6 +256,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
     def _node_selected(self, node_id: str) -> None:
         node_id = node_id or None
         self.inspector.set_node(node_id)
+        self._mask_inspector()
         if node_id and self.doc and node_id in self.doc.graph.nodes:
             self.statusBar().showMessage(self.describe_node(node_id))
 

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QToolBar, QVBoxLayout, QWidge
 from .present_widgets import KeyOverlay, PresentBar, StepBadge
 from .theme import Theme
 
-READABLE_SCALE = 0.85          # entering never zooms out further: cards stay legible
+READABLE_SCALE = 1.1           # entering never zooms out further: card numbers ≥ 16 px
 PRESENT_MAX_SCALE = 2.0        # a small graph fills the screen, up to this zoom
 MESSAGE_MS = 6000
 SCALE_MIN, SCALE_MAX, SCALE_STEP = 0.6, 2.5, 1.12
