@@ -22,12 +22,15 @@ class BatchEvaluator:
     forward and backward is planned once (reshapes, reduction axes) and an epoch is
     a loop of plain numpy calls."""
 
-    def __init__(self, program: Program, bindings: list[tuple[int, tuple | None]]):
+    def __init__(self, program: Program, bindings: list[tuple[int, tuple | None]],
+                 wanted: set[int] | None = None):
         self.p = program
         self.bindings = bindings            # per column: (node number, element index or None)
         self.bound = sorted({n for n, _ in bindings})
         self.shape = [program.shapes[nid] for nid in program.ids]
         self.batched = _batched_flags(program, set(self.bound))
+        self.needs_grad = _needs_grad(program, wanted if wanted is not None else
+                                      set(program.leaf_nodes) - set(self.bound))
         self.plans = [_NodePlan(self, n) for n in program.op_nodes]
         self._rows_key = None
         self._bound_vals: dict[int, np.ndarray] = {}
@@ -76,7 +79,8 @@ class BatchEvaluator:
                     continue
                 contribs = plan.backward([vals[j] for j in plan.inputs], vals[plan.node], g)
                 for j, c in zip(plan.inputs, contribs):
-                    grads[j] = c if grads[j] is None else grads[j] + c
+                    if c is not None:
+                        grads[j] = c if grads[j] is None else grads[j] + c
         return grads
 
     @staticmethod
@@ -90,6 +94,14 @@ class BatchEvaluator:
             if v is not None and not np.all(np.isfinite(v)):
                 return k
         return None
+
+
+def _needs_grad(p: Program, wanted: set[int]) -> list[bool]:
+    """Nodes whose grad leads to a wanted leaf (others' grads are never computed)."""
+    flags = [k in wanted for k in range(len(p.ids))]
+    for n in p.op_nodes:
+        flags[n] = any(flags[j] for j in p.inputs[n])
+    return flags
 
 
 def _batched_flags(p: Program, bound: set[int]) -> list[bool]:
@@ -113,7 +125,8 @@ class _NodePlan:
         rank = max(len(s) for s in shapes)
         self.reshape = [((-1,) + (1,) * (rank - len(s)) + s) if b and rank > len(s) else None
                         for s, b in zip(shapes, flags)]
-        self.fits = [_fit_plan(s, b, rank) for s, b in zip(shapes, flags)]
+        self.fits = [_fit_plan(s, b, rank) if ev.needs_grad[j] else None
+                     for j, s, b in zip(self.inputs, shapes, flags)]
 
     def _aligned(self, ins: list) -> list:
         return [x if r is None else x.reshape(r) for x, r in zip(ins, self.reshape)]
@@ -130,14 +143,17 @@ class _NodePlan:
     def backward(self, ins: list, out, g) -> list:
         if not self.batched:
             return self.op.contributions(ins, out, g, self.attrs)
+        fa, fb = self.fits[0], self.fits[-1]
         if self.name == "matmul":
             a, b = ins
-            raw = [g @ np.swapaxes(b, -1, -2), np.swapaxes(a, -1, -2) @ g]
-        elif self.name in REDUCTIONS:
+            return [fa(g @ np.swapaxes(b, -1, -2)) if fa else None,
+                    fb(np.swapaxes(a, -1, -2) @ g) if fb else None]
+        if self.name in REDUCTIONS:
             raw = _reduce_vjp(self.name, self._aligned(ins), g)
         else:
-            raw = [g * loc for loc in self.op.local(self._aligned(ins), out, self.attrs)]
-        return [fit(c) for fit, c in zip(self.fits, raw)]
+            raw = self.op.local(self._aligned(ins), out, self.attrs)
+            raw = [g * loc if fit else None for fit, loc in zip(self.fits, raw)]
+        return [fit(c) if fit else None for fit, c in zip(self.fits, raw)]
 
 
 def _fit_plan(shape: tuple, batched: bool, rank: int):

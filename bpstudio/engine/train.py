@@ -62,10 +62,10 @@ class Trainer:
         self.settings = settings
         idx = self.p.index
         binds = [(idx[n], i) for n, i in bindings]
-        fast = self.p.vectorisable
-        self.eval = (GroupBatchEvaluator if fast else BatchEvaluator)(self.p, binds)
         self.param_nodes = [k for k in self.p.leaf_nodes
                             if graph.nodes[self.p.ids[k]].role == "parameter"]
+        self.eval = (GroupBatchEvaluator(self.p, binds) if self.p.vectorisable else
+                     BatchEvaluator(self.p, binds, wanted=set(self.param_nodes)))
         self.params = {k: _copy(graph.nodes[self.p.ids[k]].value) for k in self.param_nodes}
         self.velocity = {k: 0.0 for k in self.param_nodes}
         self.epoch = 0
