@@ -52,7 +52,7 @@ def cmd_render(args) -> int:
     from .ui import export
     theme, size = _theme(args.theme), _size(args)
     scale = args.scale or (1.0 if size else DEFAULT_SCALE)
-    app = _qt_app()  # noqa: F841 (kept alive while drawing)
+    app = export.qt_app()  # noqa: F841 (kept alive while drawing)
     if out is not None and out.suffix.lower() in (".png", ".svg"):
         _write(lambda: _picture(export, doc, theme, out, size, scale), out, CliError)
     elif out is not None and out.suffix.lower() == ".gif":
@@ -149,8 +149,3 @@ def _use_offscreen_platform() -> None:
     user chose one. Must run before Qt is imported."""
     if not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-
-
-def _qt_app():
-    from PySide6.QtWidgets import QApplication
-    return QApplication.instance() or QApplication(["bpstudio-render"])

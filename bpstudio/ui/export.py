@@ -311,3 +311,9 @@ def step_lines(stepper) -> list[str]:
     if rec is None:
         return ["the leaves hold their values; nothing computed yet"]
     return rec.lines(stepper.labels)
+
+
+def qt_app():
+    """The running QApplication, or a new one for headless rendering."""
+    from PySide6.QtWidgets import QApplication
+    return QApplication.instance() or QApplication(["bpstudio-render"])
