@@ -1,4 +1,5 @@
-"""Rebuild the example graphs in this folder: `python resources/examples/build.py`.
+"""Rebuild the example graphs in this folder: `python resources/examples/build.py`
+(`--big` writes moons-demo-65k.json, micrograd's whole demo loss, 65,818 values).
 
 Every number comes from the seed documents (shared/seeds): the micrograd neuron
 and expression, b = a + a, the 2-2-2 sigmoid network (scalar and matrix forms),
@@ -176,8 +177,22 @@ EXAMPLES = {"neuron": neuron, "expression": expression, "accumulate": accumulate
             "moons-mlp": moons_mlp}
 
 
-def main() -> None:
-    for name, build in EXAMPLES.items():
+def moons_demo_loss() -> Graph:
+    """The 65,818-value graph of micrograd's demo loss (needs `pip install micrograd`):
+    MLP(2,[16,16,1]) on all 100 points at once, hinge loss + L2 regularisation."""
+    sys.path.insert(0, str(HERE.parent.parent / "tests" / "benchmarks"))
+    from bench_engine import demo_loss
+    model, loss = demo_loss()
+    graph = Graph.from_value(loss(), parameters=model.parameters(),
+                             title="micrograd demo loss, 100 points (65,818 values)")
+    return graph
+
+
+def main(argv: list[str]) -> None:
+    builders = dict(EXAMPLES)
+    if "--big" in argv:                 # not committed: ~6 MB
+        builders = {"moons-demo-65k": moons_demo_loss}
+    for name, build in builders.items():
         graph = build()
         graph.validate()
         save(graph, HERE / f"{name}.json")
@@ -185,4 +200,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
