@@ -378,7 +378,8 @@ def leaf_value(value, shape, i, where):
 # ---- training and view: plain dicts, known keys type-checked -------------------
 
 TRAINING_KEYS = ("batch", "epochs", "loss", "lr", "momentum", "optimizer", "reduction")
-VIEW_KEYS = ("breakpoints", "center", "cursor", "notes", "positions", "step_notes", "zoom")
+VIEW_KEYS = ("breakpoints", "center", "cursor", "groups", "notes", "positions", "step_notes",
+             "zoom")
 
 
 def check_training(tr, index) -> dict | None:
@@ -440,8 +441,29 @@ def check_view(view) -> dict:
         raise Problem(p + ("zoom",), f"view zoom must be > 0, got {view['zoom']!r}")
     if "center" in view:
         _pair(view["center"], p + ("center",), "view center")
+    _check_groups(view.get("groups", []), p + ("groups",))
     check_plain({k: v for k, v in view.items() if k not in VIEW_KEYS}, p)
     return view
+
+
+def _check_groups(groups, p) -> None:
+    """view.groups: [{"id", "title", "members": [ids], "collapsed", "kind"?}, ...]."""
+    if type(groups) is not list:
+        raise Problem(p, f"view groups must be a list, got {describe(groups)}")
+    seen = set()
+    for k, g in enumerate(groups):
+        if type(g) is not dict or not isinstance(g.get("id"), str) or g["id"] in seen:
+            raise Problem(p + (k,), "each view group must be an object with a unique "
+                                    "string \"id\"")
+        seen.add(g["id"])
+        members = g.get("members")
+        if type(members) is not list or not all(isinstance(m, str) for m in members):
+            raise Problem(p + (k, "members"), f"view group {short(g['id'])} members must "
+                                              f"be a list of node ids")
+        for key, kind in (("title", str), ("kind", str), ("collapsed", bool)):
+            if key in g and type(g[key]) is not kind:
+                raise Problem(p + (k, key), f"view group {short(g['id'])} {key} must be a "
+                                            f"{kind.__name__}, got {describe(g[key])}")
 
 
 def _mapping(view, key) -> dict:

@@ -41,6 +41,7 @@ class Document:
         self.breakpoint_changed = Signal()  # (node_id, on)   lecture mode
         self.step_note_changed = Signal()   # (step)          lecture mode
         self.structure_changed = Signal() # () nodes came or went (step into / collapse)
+        self.groups_changed = Signal()    # () groups added, removed, collapsed or expanded
         cursor = int((graph.view or {}).get("cursor", 0) or 0)
         if cursor:
             self.stepper.run_to(cursor)
@@ -311,6 +312,68 @@ class Document:
         stepper.run_to(target)
         self.graph, self.stepper, self._positions = graph, stepper, positions
         self.structure_changed.emit()
+        self.set_modified(True)
+
+    # ---- groups: boxes of nodes that fold into one card (model/groups.py) ---------------
+    # Saved in view.groups; they never change the graph, the steps or the positions.
+    def groups(self) -> list[dict]:
+        return list((self.graph.view or {}).get("groups", []))
+
+    def group(self, group_id: str) -> dict | None:
+        return next((g for g in self.groups() if g.get("id") == group_id), None)
+
+    def add_groups(self, groups, index: int | None = None) -> bool:
+        """Add groups (dicts from `groups.make_group`) whose ids are new, at `index`
+        (default: the end). One signal; False if none was new."""
+        from .groups import make_group
+        have = {g.get("id") for g in self.groups()}
+        new = [make_group(g["id"], g["members"], g.get("title"), g.get("kind", ""),
+                          g.get("collapsed", False)) for g in groups if g["id"] not in have]
+        if not new:
+            return False
+        current = self.groups()
+        at = len(current) if index is None else index
+        self._put_groups(current[:at] + new + current[at:])
+        return True
+
+    def add_group(self, group_id: str, members, title: str | None = None, kind: str = "",
+                  collapsed: bool = False) -> bool:
+        from .groups import make_group
+        return self.add_groups([make_group(group_id, members, title, kind, collapsed)])
+
+    def remove_groups(self, group_ids) -> bool:
+        drop = set(group_ids)
+        current = self.groups()
+        kept = [g for g in current if g.get("id") not in drop]
+        if len(kept) == len(current):
+            return False
+        self._put_groups(kept)
+        return True
+
+    def remove_group(self, group_id: str) -> bool:
+        return self.remove_groups([group_id])
+
+    def set_group_collapsed(self, group_id: str, collapsed: bool) -> bool:
+        if self.group(group_id) is None:
+            raise KeyError(group_id)
+        return self.set_groups_collapsed([group_id], collapsed)
+
+    def set_groups_collapsed(self, group_ids, collapsed: bool) -> bool:
+        """Collapse (or expand) several groups at once: one signal, False if none changed."""
+        ids, flag = set(group_ids), bool(collapsed)
+        current = self.groups()
+        changed = [g for g in current if g.get("id") in ids and bool(g.get("collapsed")) != flag]
+        if not changed:
+            return False
+        self._put_groups([{**g, "collapsed": flag} if g in changed else g for g in current])
+        return True
+
+    def _put_groups(self, groups: list[dict]) -> None:
+        if groups:
+            self.graph.view["groups"] = groups
+        else:
+            self.graph.view.pop("groups", None)
+        self.groups_changed.emit()
         self.set_modified(True)
 
     def sibling(self) -> "Document":

@@ -10,6 +10,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QStyle, QToolBar, QToolButton
 
 from .export_actions import add_export_actions, add_structure_actions
+from .group_actions import add_group_actions
 from .lecture_actions import add_edit_actions, add_step_actions, add_view_actions
 
 
@@ -152,6 +153,7 @@ class WindowActions:
         self.check = self._add(m, t, "&Numeric check", w.numeric_check, ["Ctrl+G"],
                                tip="compare every leaf's grad with central differences")
         add_structure_actions(self, m, t, w)
+        add_group_actions(self, m, t, w)
         add_step_actions(self, m, t, w)
 
     def _help_menu(self, w) -> None:

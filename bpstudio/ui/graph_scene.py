@@ -21,6 +21,7 @@ from ..model.document import Document
 from .edge_item import EdgeItem
 from .edge_layer import EdgeLayer
 from .group_box import expansion_boxes
+from .group_layer import GroupLayer
 from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
 from .step_highlight import StepHighlight, number_text, op_symbol
 from .theme import Style, Theme
@@ -55,6 +56,8 @@ class GraphScene(QGraphicsScene):
         """Drop every item and build the canvas for `document`."""
         if self._doc is not None:
             self._connect(self._doc, False)
+        if self._groups is not None:
+            self._groups.detach()
         self._doc = document
         self._items, self._checks, self._drag_start = {}, {}, {}
         self._current: str | None = None
@@ -66,6 +69,8 @@ class GraphScene(QGraphicsScene):
         for box in self._boxes:
             self.addItem(box)
             self.setSceneRect(self.sceneRect().united(box.boundingRect().adjusted(-8, -8, 8, 8)))
+        self._groups = GroupLayer(self, document, self._items, self._style)  # neurons, layers
+        self._groups.rebuild()
         self._connect(document, True)
         self.refresh_all()
 
@@ -211,6 +216,8 @@ class GraphScene(QGraphicsScene):
                 box.refit()
         if self._highlight.involves(node_ids):
             self._highlight_step()
+        if self._groups is not None:
+            self._groups.moved(node_ids)
 
     def _moved_rect(self, node_ids) -> QRectF:
         rect = QRectF()
@@ -226,6 +233,7 @@ class GraphScene(QGraphicsScene):
     def _highlight_step(self) -> None:
         """Light the current node, its inputs and the edges between them."""
         node = self._highlight.apply(self._doc.stepper, self._hidden)
+        self._groups.highlight(node)
         self._place_beacon(node)
         if node != self._current:
             self._current = node
@@ -245,6 +253,11 @@ class GraphScene(QGraphicsScene):
     # ---- zoom, theme, badges ----------------------------------------------------------
     _zoomed_out = False
     _view_scale = 1.0
+    _groups: GroupLayer | None = None
+
+    def groups(self) -> GroupLayer:
+        """The group boxes and summary cards (model/groups.py)."""
+        return self._groups
 
     def set_view_scale(self, scale: float, force: bool = False) -> None:
         """Called by the view when its zoom changes: switch between cards and overview."""
@@ -254,6 +267,7 @@ class GraphScene(QGraphicsScene):
             self._overview = self._edges.overview = overview
             for item in self._items.values():
                 item.setVisible(not overview)
+            self._groups.hide_folded()
             self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
         self._zoomed_out = scale < TEXT_LOD
         self._beacon.setVisible(self._zoomed_out and self._current is not None)
@@ -292,6 +306,7 @@ class GraphScene(QGraphicsScene):
         self._edges.set_style(self._style)
         self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
         self._highlight.set_style(self._style)
+        self._groups.set_style(self._style)
         for box in self._boxes:
             box.set_style(self._style)
         self._beacon.setPen(QPen(self._style.color["current"], 5))
