@@ -15,6 +15,10 @@ def add_parser(sub) -> None:
     t.add_argument("--lr", type=float, default=None, help="default: the file's training.lr")
     t.add_argument("--momentum", type=float, default=None)
     t.add_argument("--batch", type=int, default=None, help="rows per update (default: all)")
+    t.add_argument("--stop-grad-above", type=float, default=None, metavar="X",
+                   help="stop when a parameter's |grad| exceeds X (exploding)")
+    t.add_argument("--stop-grad-below", type=float, default=None, metavar="X",
+                   help="stop when a parameter's |grad| falls below X (vanishing)")
     t.add_argument("--save", metavar="OUT", default=None, help="save the trained graph here")
     t.add_argument("--json", action="store_true", help='print {"loss": [...], "epochs": N}')
     t.set_defaults(func=cmd_train)
@@ -41,7 +45,9 @@ def cmd_train(args) -> int:
     graph = _load(args.file)
     try:
         trainer = make_trainer(graph, Path(args.file).parent, lr=args.lr, epochs=args.epochs,
-                               momentum=args.momentum, batch=args.batch)
+                               momentum=args.momentum, batch=args.batch,
+                               stop_grad_above=args.stop_grad_above,
+                               stop_grad_below=args.stop_grad_below)
     except ValueError as exc:
         raise CliError(f"{args.file}:1: {' '.join(str(exc).split())}") from None
     losses, stopped = [], None
@@ -52,6 +58,9 @@ def cmd_train(args) -> int:
         losses.append(tick.loss)
         if not args.json:
             print(f"epoch {tick.epoch:5d}  loss {tick.loss:.10g}")
+        if tick.watch:
+            print(f"bpstudio: {args.file}: training stopped after epoch {tick.epoch}: "
+                  f"{tick.watch}", file=sys.stderr)
     trainer.write_back()
     if args.json:
         vals, _ = trainer.evaluate()

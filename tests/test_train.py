@@ -145,3 +145,17 @@ def test_nan_stops_training_and_names_the_node(tmp_path, capsys):
     assert main(["train", str(f)]) == 1
     err = capsys.readouterr().err
     assert "'lg'" in err and "epoch 1" in err and err.count("\n") == 1
+
+
+def test_grad_watches_stop_training(tmp_path, capsys):
+    # seed 003's hidden layer: |grad W11| ≈ 5e-8 on the first epoch -> vanishing
+    assert main(["train", str(EX / "net-2-2-2.json"), "--stop-grad-below", "1e-6",
+                 "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["epochs"] == 1
+    assert "W11.grad" in err and "vanishing" in err
+    g = load(EX / "net-2-2-2.json")
+    t = make_trainer(g, EX, stop_grad_above=0.05)
+    ticks = list(train(t))
+    assert len(ticks) == 1 and "exploding" in ticks[0].watch
+    assert max(ticks[0].grad_norms.values()) > 0.05

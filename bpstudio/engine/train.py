@@ -27,6 +27,8 @@ class TrainSettings:
     momentum: float = 0.0
     batch: int | None = None          # rows per update; None = the whole dataset
     reduction: str = "sum"            # "sum" | "mean" over rows
+    stop_grad_above: float | None = None   # watch: stop when a parameter's |grad| explodes
+    stop_grad_below: float | None = None   # watch: stop when a parameter's |grad| vanishes
 
     @classmethod
     def from_graph(cls, graph: Graph, **overrides) -> "TrainSettings":
@@ -48,6 +50,7 @@ class Tick:
     grad_norms: dict[str, float]       # per parameter leaf
     params: dict[str, object]          # the parameters after this epoch's update
     nonfinite: str | None = None       # the first node (topological order) that went NaN/inf
+    watch: str | None = None           # why a grad watch stopped training, e.g. "|W11.grad| = ..."
     extra: dict = field(default_factory=dict)
 
 
@@ -95,7 +98,19 @@ class Trainer:
                 return self._tick(bad, norms, np.concatenate(losses))
             self._update(grads, norms)
         self.epoch += 1
-        return self._tick(None, norms, np.concatenate(losses))
+        tick = self._tick(None, norms, np.concatenate(losses))
+        tick.watch = self.watch_hit(norms)
+        return tick
+
+    def watch_hit(self, norms: dict[str, float]) -> str | None:
+        """The first parameter whose grad norm crossed a watch threshold, in words."""
+        hi, lo = self.settings.stop_grad_above, self.settings.stop_grad_below
+        for nid, n in norms.items():
+            if hi is not None and n > hi:
+                return f"|{nid}.grad| = {n:.3g} > {hi:g} (exploding)"
+            if lo is not None and n < lo:
+                return f"|{nid}.grad| = {n:.3g} < {lo:g} (vanishing)"
+        return None
 
     def _gradients(self, rows: np.ndarray):
         vals, batched = self.eval.forward(rows, self.params)
@@ -143,11 +158,12 @@ class Trainer:
 
 
 def train(trainer: Trainer, epochs: int | None = None) -> Iterator[Tick]:
-    """Yield one Tick per epoch; stop early at a non-finite value (the tick names it)."""
+    """Yield one Tick per epoch; stop early at a non-finite value or a grad watch
+    (the tick says which)."""
     for _ in range(trainer.settings.epochs if epochs is None else epochs):
         tick = trainer.run_epoch()
         yield tick
-        if tick.nonfinite:
+        if tick.nonfinite or tick.watch:
             return
 
 

@@ -51,6 +51,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.watches = Watches(self.settings)
         self.markers = BreakpointMarkers(self.scene)
         self._build_docks(document)
+        self.push_watches_to_training()
         self.checker = CheckRunner(self)
         self.checker.finished.connect(self._check_finished)
         self.actions_ = WindowActions(self)

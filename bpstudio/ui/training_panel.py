@@ -184,6 +184,7 @@ class TrainingPanel(QWidget):
         r.paused.connect(lambda: self._stopped("paused"))
         r.finished.connect(lambda: self._stopped("finished"))
         r.diverged.connect(self._diverged)
+        r.watch_stopped.connect(self._watch_stopped)
         r.failed.connect(self._failed)
         r.state_changed.connect(self._state_changed)
 
@@ -286,6 +287,22 @@ class TrainingPanel(QWidget):
         if not self.runner.loaded:
             self.runner.load(self.doc.graph, self.doc.base_dir)
             self.runner.set_boundary_spec(self.boundary.spec)
+            self._send_watches()
+
+    def set_watches(self, above: float | None, below: float | None) -> None:
+        """Grad watches that stop training (None = off); kept across new workers."""
+        self._watches = (above, below)
+        self._send_watches()
+
+    def _send_watches(self) -> None:
+        above, below = getattr(self, "_watches", (None, None))
+        if self.runner.loaded:
+            self.runner.set_setting("stop_grad_above", above)
+            self.runner.set_setting("stop_grad_below", below)
+
+    def _watch_stopped(self, epoch: int, why: str) -> None:
+        self._update_status()
+        self.message.emit(f"training stopped after epoch {epoch}: {why}")
 
     def _begin(self) -> None:
         """Load if needed; the first play or step fixes the weights Reset returns to."""

@@ -26,7 +26,8 @@ from ..engine.train import Tick
 from .training_worker import worker_main
 
 POLL_MS = 15
-SETTING_KEYS = ("lr", "epochs", "momentum", "batch", "reduction")
+SETTING_KEYS = ("lr", "epochs", "momentum", "batch", "reduction", "stop_grad_above",
+                "stop_grad_below")
 
 
 def _copy(v):
@@ -50,6 +51,7 @@ class TrainingRunner(QObject):
     ticks_arrived = Signal(list)      # [Tick, ...] in epoch order
     paused = Signal()                 # stopped by pause() or after one_epoch()
     diverged = Signal(int, str)       # (epoch that failed, first non-finite node id)
+    watch_stopped = Signal(int, str)  # (epoch, why) a grad watch stopped training
     finished = Signal()               # reached the epochs setting
     failed = Signal(str)              # the trainer could not be built (no dataset, …)
     state_changed = Signal(str)       # "idle" | "running" | "paused" | "finished" | "diverged"
@@ -210,6 +212,9 @@ class TrainingRunner(QObject):
         self._set_state(reason)
         if reason == "diverged":
             self.diverged.emit(epoch, node)
+        elif reason == "watch":
+            self._set_state("paused")
+            self.watch_stopped.emit(epoch, node)
         elif reason == "finished":
             self.finished.emit()
         else:

@@ -96,6 +96,9 @@ class Worker:
             if tick.nonfinite:
                 self.mode = "idle"
                 self._stop("diverged", tick.epoch + 1, tick.nonfinite)
+            elif tick.watch:
+                self.mode = "idle"
+                self._stop("watch", tick.epoch, tick.watch)
             elif time.monotonic() - self.last_flush >= FLUSH_SECONDS:
                 self._flush()
 

@@ -76,6 +76,13 @@ class LectureOps:
         self.watches.set_enabled(kind, on)
         self.show_message(("watching: " if on else "not watching: ")
                           + self.watches.describe(kind), 4000)
+        self.push_watches_to_training()
+
+    def push_watches_to_training(self) -> None:
+        """The grad watches stop training too (NaN/∞ always does)."""
+        w = self.watches
+        self.training.set_watches(w.threshold["grad_above"] if w.enabled["grad_above"] else None,
+                                  w.threshold["grad_below"] if w.enabled["grad_below"] else None)
 
     def edit_thresholds(self) -> ThresholdDialog:
         t = self.watches.threshold
@@ -86,6 +93,7 @@ class LectureOps:
     def _thresholds_set(self, above: float, below: float) -> None:
         self.watches.set_thresholds(above, below)
         refresh_watch_texts(self.actions_, self.watches)
+        self.push_watches_to_training()
 
     # ---- notes --------------------------------------------------------------------------------
     def edit_step_note(self) -> NoteDialog | None:
