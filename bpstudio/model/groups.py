@@ -127,7 +127,7 @@ def folded(groups: list[dict]) -> dict[str, dict]:
 
 
 def card_positions(centres: dict[str, tuple[float, float]], spacing: float,
-                   column: float = 260.0) -> dict[str, tuple[float, float]]:
+                   column: float = 360.0) -> dict[str, tuple[float, float]]:
     """Where collapsed groups' summary cards go: each at its members' centre, except
     that cards whose centres share a column (x within `column` of the column's first)
     stand in one tidy stack, `spacing` apart around their mean height, in the order of
