@@ -31,6 +31,8 @@ class GroupLayer:
     # ---- building -------------------------------------------------------------------
     def rebuild(self) -> None:
         """Lay every group out from the document (after any change to the groups)."""
+        if not (self.frames or self.cards or self._doc.groups()):
+            return                       # nothing drawn, nothing to draw
         self._busy = True
         try:
             self._unfold()
