@@ -112,7 +112,7 @@ class GroupLayer:
     # ---- the scene's hooks --------------------------------------------------------------
     def moved(self, node_ids) -> None:
         """Cards moved (a drag, an undo): refit boxes; a folded member stays folded."""
-        if self._busy:
+        if self._busy or not (self.frames or self.folded):
             return
         ids = set(node_ids)
         if ids & set(self.folded):
@@ -129,6 +129,8 @@ class GroupLayer:
 
     def highlight(self, node: str | None) -> None:
         """The current step's node is folded: light its card, hide lit edges inside it."""
+        if not self.cards:
+            return
         gid = self.folded.get(node) if node else None
         if self._current in self.cards and self._current != gid:
             self.cards[self._current].set_current(None)
