@@ -191,18 +191,90 @@ def test_label_note_and_badges(canvas, doc):
     assert scene.node_item("a").badge() is None
 
 
-def test_tensor_cards_show_shape_and_preview(qtbot):
+def tensor_graph() -> Graph:
     g = Graph(output="s")
     g.leaf("W", np.array([[1.0, 2.0], [3.0, 4.0]]))
     g.leaf("x", np.array([[0.5], [-1.0]]))
+    g.leaf("a", 2.0)
     g.op("y", "matmul", "W", "x")
-    g.op("s", "sum", "y")
-    doc = Document(g)
+    g.op("z", "mul", "y", "a")
+    g.op("s", "sum", "z")
+    return g
+
+
+def test_tensor_cards_show_every_number_of_a_small_tensor(qtbot):
+    doc = Document(tensor_graph())
     scene = GraphScene(doc)
     assert scene.node_item("W").label_text() == "W  2×2"
-    assert scene.node_item("W").data_text() == "[1.0, 2.0, …]"
+    assert scene.node_item("W").data_text().split() == ["1.0", "2.0", "3.0", "4.0"]
+    assert scene.node_item("W").data_text().count("\n") == 1                 # two rows
     doc.run_to_end()
-    assert scene.node_item("y").data_text() == f"[{MINUS}1.5; {MINUS}2.5]"   # a column
+    assert scene.node_item("y").data_text().split("\n") == [f"{MINUS}1.5", f"{MINUS}2.5"]
+    assert scene.node_item("W").grad_text().split() == ["1.0", f"{MINUS}2.0", "1.0", f"{MINUS}2.0"]
+
+
+def test_a_big_tensor_card_shows_min_and_max():
+    from bpstudio.ui.card_text import card_text
+    assert card_text(np.arange(30.0).reshape(5, 6)) == "min  0.0\nmax  29.0"
+
+
+def test_tensor_cards_grow_and_the_layout_makes_room(qtbot):
+    doc = Document(tensor_graph())
+    scene = GraphScene(doc)
+    w, a, y = (scene.node_item(n) for n in ("W", "a", "y"))
+    assert a.geo is scene.style().geo                        # a scalar: the theme's card
+    assert w.card_rect().width() > a.card_rect().width() + 60
+    assert w.card_rect().height() > a.card_rect().height() + 20
+    assert y.out_port().x() == pytest.approx(y.pos().x() + y.card_rect().right())
+    cards = [scene.node_item(n).keep_clear() for n in doc.stepper.program.ids]
+    assert not any(p.intersects(q) for i, p in enumerate(cards) for q in cards[i + 1:])
+
+
+def test_card_numbers_are_readable_but_never_misleading():
+    from bpstudio.ui.card_text import card_text
+    assert card_text(6.8813735870195432) == "6.88137"
+    assert card_text(-0.0) == "0.0" and card_text(np.array([[-0.0, 1.0]])) == "0.0  1.0"
+    assert card_text(0.9999999) == "1.00000"                  # not "1.0": that is exact
+    assert card_text(0.1 + 0.2) == "0.3"
+    assert card_text(0.02654904) == "0.026549"                # no zeros where none mislead
+    assert card_text(-0.0018919312) == f"{MINUS}0.001892"     # fewer digits, not elided
+    assert card_text(-1.23456789e-5) == f"{MINUS}1.235e{MINUS}5"
+
+
+@pytest.mark.parametrize("theme", [Theme.light(), Theme.projector(), Theme.light().scaled(1.12)])
+def test_the_longest_card_number_fits_a_scalar_card(qtbot, theme):
+    from bpstudio.ui.card_text import SCALAR_CHARS
+    from bpstudio.ui.node_item import number_room
+    from bpstudio.ui.theme import Style
+    style = Style(theme)
+    widest = max(style.number_metrics.horizontalAdvance(t) for t in
+                 (MINUS + "0.001892", MINUS + "1.235e" + MINUS + "5", "8" * SCALAR_CHARS))
+    assert widest <= number_room(style, style.geo)
+
+
+def test_tensor_pills_show_shape_and_first_value(qtbot):
+    doc = Document(tensor_graph())
+    scene = GraphScene(doc)
+    doc.run_to(seed_step(doc) + 3)                          # back through z = y * a
+    labels = {e.source: e.label_text() for e in scene.lit_edges()}
+    assert labels == {"y": "2×1 [2.0, …]", "a": f"{MINUS}4.0"}
+    doc.step()                                              # y = W @ x
+    labels = {e.source: e.label_text() for e in scene.lit_edges()}
+    assert labels == {"W": "2×2 [1.0, …]", "x": "2×1 [8.0, …]"}
+
+
+@pytest.mark.parametrize("name, step", [("expression.json", 5), ("neuron.json", 8),
+                                        ("net-2-2-2-matrix.json", 9), ("net-2-2-2.json", 30)])
+def test_pills_cover_no_card_and_no_arrowhead(qtbot, name, step):
+    from pathlib import Path
+    doc = Document.open(Path(__file__).parents[1] / "resources" / "examples" / name)
+    scene = GraphScene(doc)
+    doc.run_to(step)
+    pills = [e.keep_clear() for e in scene.lit_edges()]
+    assert pills and all(not p.isEmpty() for p in pills)
+    cards = [scene.node_item(n).keep_clear() for n in doc.stepper.program.ids]
+    assert not any(p.intersects(c) for p in pills for c in cards)
+    assert not any(p.intersects(q) for i, p in enumerate(pills) for q in pills[i + 1:])
 
 
 # ---- selection and dragging ----------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bpstudio.model.layout import (
-    assign_layers, count_crossings, drawn_crossings, layered_layout,
+    LAYER_GAP, assign_layers, count_crossings, drawn_crossings, layered_layout,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))
@@ -85,8 +85,8 @@ def test_long_chain_without_recursion():
     edges = [(node_ids[i], node_ids[i + 1]) for i in range(n - 1)]
     positions = layered_layout(node_ids, edges)
     assert len(positions) == n
-    assert positions[node_ids[-1]][0] == (n - 1) * 220.0
-    assert all(positions[node_ids[i]][0] == i * 220.0 for i in range(0, n, 997))
+    assert positions[node_ids[-1]][0] == (n - 1) * LAYER_GAP
+    assert all(positions[node_ids[i]][0] == i * LAYER_GAP for i in range(0, n, 997))
 
 
 def test_assign_layers_leaf_sits_next_to_consumer():

@@ -265,8 +265,20 @@ class Document:
                      if k in self.graph.nodes}
             ids = list(self.graph.nodes)
             edges = [(i, n.id) for n in self.graph.nodes.values() for i in n.inputs]
-            self._positions = layered_layout(ids, edges, fixed=fixed)
+            gaps = dict(zip(("layer_gap", "node_gap"), self._layout_gaps or ()))
+            self._positions = layered_layout(ids, edges, fixed=fixed, **gaps)
         return self._positions
+
+    _layout_gaps: tuple[float, float] | None = None     # None: the layout's defaults
+
+    def set_layout_gaps(self, layer_gap: float, node_gap: float) -> None:
+        """Spacing of the automatic layout; the canvas asks for more when its cards are
+        bigger (tensors). A change lays the graph out again (dragged nodes stay put)."""
+        from .layout import LAYER_GAP, NODE_GAP
+        gaps = (float(layer_gap), float(node_gap))
+        if gaps != (self._layout_gaps or (LAYER_GAP, NODE_GAP)):
+            self._positions = None
+        self._layout_gaps = gaps
 
     def move_node(self, node_id: str, pos: tuple[float, float]) -> bool:
         pos = (float(pos[0]), float(pos[1]))
@@ -381,5 +393,6 @@ class Document:
         draw other steps (GIF frames) without moving this one's cursor."""
         twin = Document(self.graph, self.path, self.source)
         twin._positions = dict(self.positions())
+        twin._layout_gaps = self._layout_gaps
         twin.stepper.run_to(self.stepper.cursor)
         return twin

@@ -23,6 +23,9 @@ import numpy as np
 from ..engine.nogc import paused_gc as _gc_paused
 
 Position = tuple[float, float]
+# Centre to centre. A layer gap of 280 leaves ~110 scene units of edge between a
+# 144-wide card and the next layer's op circle: room for the step's number pill.
+LAYER_GAP, NODE_GAP = 280.0, 90.0
 
 
 # --------------------------------------------------------------------------- graph
@@ -305,7 +308,8 @@ def assign_layers(node_ids, edges) -> dict[str, int]:
 
 def layered_layout(node_ids: list[str], edges: list[tuple[str, str]], *,
                    fixed: dict[str, Position] | None = None,
-                   layer_gap: float = 220.0, node_gap: float = 90.0) -> dict[str, Position]:
+                   layer_gap: float = LAYER_GAP, node_gap: float = NODE_GAP
+                   ) -> dict[str, Position]:
     """Positions for all nodes; those in ``fixed`` are returned exactly as given.
 
     x = layer * layer_gap (edges go left to right), nodes in a layer >= node_gap

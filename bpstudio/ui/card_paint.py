@@ -11,10 +11,10 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (QPaintEngine, QPainter, QPainterPath, QPixmap, QStaticText,
                            QTransform)
 
-from .theme import Style
+from .theme import CardGeometry, Style
 
-# (leaf, op symbol, current, pending, selected)
-FrameKey = tuple[bool, str | None, bool, bool, bool]
+# (leaf, op symbol, current, pending, selected, card geometry)
+FrameKey = tuple[bool, str | None, bool, bool, bool, CardGeometry]
 MAX_FRAMES = 96
 
 
@@ -25,14 +25,15 @@ def static_text(text: str) -> QStaticText:
     return st
 
 
-def card_rect(style: Style) -> QRectF:
-    g = style.geo
+def card_rect(style: Style, geo: CardGeometry | None = None) -> QRectF:
+    """The card of a node centred on (0, 0); `geo` for a card of its own size (tensors)."""
+    g = geo or style.geo
     return QRectF(-g.width / 2, -g.height / 2, g.width, g.height)
 
 
-def row_rects(style: Style) -> tuple[QRectF, QRectF]:
-    card = card_rect(style)
-    top = card.top() + style.geo.header
+def row_rects(style: Style, geo: CardGeometry | None = None) -> tuple[QRectF, QRectF]:
+    card = card_rect(style, geo)
+    top = card.top() + (geo or style.geo).header
     h = (card.bottom() - top) / 2
     return (QRectF(card.left(), top, card.width(), h),
             QRectF(card.left(), top + h, card.width(), h))
@@ -80,9 +81,9 @@ def _frame(style: Style, key: FrameKey, bounds: QRectF, scale: float, dpr: float
 
 def paint_frame(painter: QPainter, s: Style, key: FrameKey) -> None:
     """Everything of a card that does not depend on its numbers or label."""
-    leaf, symbol, current, pending, selected = key
-    card = card_rect(s)
-    r = s.geo.radius
+    leaf, symbol, current, pending, selected, geo = key
+    card = card_rect(s, geo)
+    r = geo.radius
     painter.setBrush(Qt.NoBrush)
     if current:
         painter.setPen(s.glow_pen)
@@ -91,13 +92,13 @@ def paint_frame(painter: QPainter, s: Style, key: FrameKey) -> None:
     painter.setBrush(s.brush["card"])
     painter.drawRoundedRect(card, r, r)
     painter.setBrush(s.brush["leaf_header" if leaf else "header"])
-    painter.drawPath(_header_path(card, s.geo.header, r))
-    data_row, grad_row = row_rects(s)
+    painter.drawPath(_header_path(card, geo.header, r))
+    data_row, grad_row = row_rects(s, geo)
     painter.setPen(s.color["card_border"])
     painter.drawLine(QPointF(card.left(), data_row.top()), QPointF(card.right(), data_row.top()))
     painter.setFont(s.caption_font)
     painter.setPen(s.caption_pen)
-    inset = 8 if leaf else s.geo.op_inset + 4
+    inset = 8 if leaf else geo.op_inset + 4
     for row, caption in ((data_row, "data"), (grad_row, "grad")):
         painter.drawText(row.adjusted(inset, 0, 0, 0), Qt.AlignLeft | Qt.AlignVCenter, caption)
     painter.setBrush(Qt.NoBrush)
@@ -105,14 +106,13 @@ def paint_frame(painter: QPainter, s: Style, key: FrameKey) -> None:
     painter.drawRoundedRect(card, r, r)
     if selected:
         painter.setPen(s.selection_pen)
-        pad = s.geo.margin * 0.7
+        pad = geo.margin * 0.7
         painter.drawRoundedRect(card.adjusted(-pad, -pad, pad, pad), r + pad, r + pad)
     if not leaf:
-        _paint_op(painter, s, symbol or "")
+        _paint_op(painter, s, geo, symbol or "")
 
 
-def _paint_op(painter: QPainter, s: Style, symbol: str) -> None:
-    g = s.geo
+def _paint_op(painter: QPainter, s: Style, g: CardGeometry, symbol: str) -> None:
     cx, rad = g.op_center_x, g.op_radius
     if cx + rad < -g.width / 2:
         painter.setPen(s.stub_pen)

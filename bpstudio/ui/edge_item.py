@@ -10,16 +10,23 @@ from __future__ import annotations
 
 import math
 import struct
+from functools import lru_cache
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF
+from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
 from .theme import Style
 
 LIT_SAMPLES = 24
 LABEL_MAX_DISTANCE = 100.0
+LABEL_PAD = 3.0             # clear space kept around a pill
+SPOT_STEP = 12.0            # pill positions tried along the edge, this far apart
+SPOT_REACH = 160.0          # ... up to this far from the preferred one
+_SPOT_OFFSETS = np.concatenate([[0.0], np.outer(np.arange(1, SPOT_REACH // SPOT_STEP + 1) * SPOT_STEP,
+                                                [1.0, -1.0]).ravel()])   # 0, +12, -12, +24 ...
+_ROWS = np.array([[0.0], [-1.0], [1.0]])    # on the edge, a row above, a row below
 _PATH_RECORD = np.dtype([("kind", ">i4"), ("x", ">f8"), ("y", ">f8")])
 
 
@@ -41,11 +48,10 @@ def edge_polylines(starts: np.ndarray, ends: np.ndarray, samples: int) -> tuple[
     x0, y0, x1, y1 = starts[:, :1], starts[:, 1:], ends[:, :1], ends[:, 1:]
     if samples == 2:
         return np.hstack([x0, x1]), np.hstack([y0, y1])
-    t = np.linspace(0.0, 1.0, samples)[None, :]
+    a, b, c, d, ab, cd = _cubic(samples)
     dx = np.maximum(np.abs(x1 - x0) * 0.5, 30.0)
-    a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3
     xs = a * x0 + b * (x0 + dx) + c * (x1 - dx) + d * x1
-    ys = (a + b) * y0 + (c + d) * y1
+    ys = ab * y0 + cd * y1
     gap, rise = x1 - x0, y1 - y0
     steep = ((gap > 0) & (np.abs(rise) > 1.5 * gap)).ravel()
     if steep.any():
@@ -56,18 +62,39 @@ def edge_polylines(starts: np.ndarray, ends: np.ndarray, samples: int) -> tuple[
 
 def _steep_route(x0, y0, x1, y1, samples: int) -> tuple[np.ndarray, np.ndarray]:
     """Two rounded corners (quadratic curves) joined by a vertical run at mid-gap."""
-    half = samples // 2
-    t = np.linspace(0.0, 1.0, half)[None, :]
+    u, w, uv, vw = _quadratic(samples // 2)
     mid = (x0 + x1) / 2
     turn = np.sign(y1 - y0) * np.minimum((x1 - x0) / 2, np.abs(y1 - y0) / 2)
-    u, v, w = (1 - t) ** 2, 2 * (1 - t) * t, t ** 2
-    out_x = u * x0 + v * mid + w * mid                      # (x0,y0) -> corner (mid,y0)
-    out_y = u * y0 + v * y0 + w * (y0 + turn)
-    in_x = u * mid + v * mid + w * x1                       # -> corner (mid,y1) -> (x1,y1)
-    in_y = u * (y1 - turn) + v * y1 + w * y1
+    out_x = u * x0 + vw * mid                               # (x0,y0) -> corner (mid,y0)
+    out_y = uv * y0 + w * (y0 + turn)
+    in_x = uv * mid + w * x1                                # -> corner (mid,y1) -> (x1,y1)
+    in_y = u * (y1 - turn) + vw * y1
     if samples % 2:
         out_x, out_y = np.hstack([out_x, mid]), np.hstack([out_y, (y0 + y1) / 2])
     return np.hstack([out_x, in_x]), np.hstack([out_y, in_y])
+
+
+@lru_cache(maxsize=8)
+def _cubic(samples: int) -> tuple[np.ndarray, ...]:
+    """Bernstein weights of a cubic at `samples` points (and sums of pairs), 1 × samples."""
+    t = np.linspace(0.0, 1.0, samples)[None, :]
+    a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3
+    return _frozen(a, b, c, d, a + b, c + d)
+
+
+@lru_cache(maxsize=8)
+def _quadratic(samples: int) -> tuple[np.ndarray, ...]:
+    """u, w, u + v, v + w of a quadratic's Bernstein weights u, v, w."""
+    t = np.linspace(0.0, 1.0, samples)[None, :]
+    u, v, w = (1 - t) ** 2, 2 * (1 - t) * t, t ** 2
+    return _frozen(u, w, u + v, v + w)
+
+
+def _frozen(*arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Shared (cached) arrays: read-only, so no caller changes them for the others."""
+    for a in arrays:
+        a.flags.writeable = False
+    return arrays
 
 
 def path_from_points(x: np.ndarray, y: np.ndarray, line_to: np.ndarray) -> QPainterPath:
@@ -185,6 +212,7 @@ class EdgeItem(QGraphicsItem):
         self._bounds = QRectF()
         self._xs = self._ys = np.zeros((1, 2))
         self._label_at = QPointF()
+        self._label_wh = (0.0, 0.0)
         self._strokes = [_Stroke(self) for _ in range(3)]
         self.setZValue(2)
         self.setAcceptedMouseButtons(Qt.NoButton)
@@ -205,8 +233,9 @@ class EdgeItem(QGraphicsItem):
         self._arrow_at_start, self._dashed = arrow_at_start, dashed
         self._xs, self._ys = edge_polylines(np.array([[p0.x(), p0.y()]]),
                                             np.array([[p1.x(), p1.y()]]), LIT_SAMPLES)
-        self._label_at = self._label_anchor(label_slot, label_lift)
         self._restroke()
+        self._label_wh = self._label_size()
+        self._label_at = self._label_anchor(label_slot, label_lift)
         self._bounds = self._label_rect() if label else QRectF()
         self.update()
 
@@ -224,6 +253,7 @@ class EdgeItem(QGraphicsItem):
         self.prepareGeometryChange()
         self._style = style
         self._restroke()
+        self._label_wh = self._label_size()
         self._bounds = self._label_rect() if self._label else QRectF()
         self.update()
 
@@ -240,23 +270,58 @@ class EdgeItem(QGraphicsItem):
         return self._arrow_at_start
 
     def _label_anchor(self, slot: int, lift: int) -> QPointF:
-        """Halfway along a short edge; on a long one a fixed distance from p1."""
+        """The pill's centre. Preferred: halfway along a short edge, on a long one a fixed
+        distance from p1 (stacked by `slot`, twins moved `lift` rows). Taken: the spot
+        nearest to that, on the edge or else just beside it, where the pill covers no
+        card, op circle, arrowhead or other pill of this step."""
+        if not self._label:
+            return QPointF()
         xs, ys = self._xs[0], self._ys[0]
-        run = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(xs), np.diff(ys)))])
+        run = np.zeros(len(xs))
+        np.cumsum(np.hypot(np.diff(xs), np.diff(ys)), out=run[1:])
         total = run[-1]
+        row = self._style.edge_metrics.height() + 10
         if total <= 2 * LABEL_MAX_DISTANCE:
             at = total / 2
         else:
-            step = self._style.edge_metrics.height() + 12
-            at = total - min(LABEL_MAX_DISTANCE + slot * step, total / 2)
-        lifted = lift * (self._style.edge_metrics.height() + 10)
-        return QPointF(float(np.interp(at, run, xs)), float(np.interp(at, run, ys)) - lifted)
+            at = total - min(LABEL_MAX_DISTANCE + slot * (row + 2), total / 2)
+        spots = np.clip(at + _SPOT_OFFSETS, 0.0, total)
+        return self._free_spot(np.interp(spots, run, xs), np.interp(spots, run, ys) - lift * row, row)
+
+    def _free_spot(self, px: np.ndarray, py: np.ndarray, row: float) -> QPointF:
+        """The first of the points (then the same a row above, a row below) where the
+        label is clear of everything `keep_clear`; if none is, the least covered."""
+        scene = self.scene()
+        if not self._label or scene is None:
+            return QPointF(float(px[0]), float(py[0]))
+        w, h = self._label_wh
+        area = QRectF(QPointF(px.min() - w, py.min() - h - row), QPointF(px.max() + w, py.max() + h + row))
+        rects = _obstacles(scene.items(area, Qt.IntersectsItemBoundingRect,
+                                       Qt.AscendingOrder, QTransform()), self)
+        hw, hh = w / 2 + LABEL_PAD, h / 2 + LABEL_PAD
+        first = QRectF(px[0] - hw, py[0] - hh, 2 * hw, 2 * hh)
+        if not any(first.intersects(r) for r in rects):      # the usual case: no search
+            return first.center()
+        b = np.array([r.getCoords() for r in rects])          # left, top, right, bottom
+        ox = np.minimum(px[:, None] + hw, b[:, 2]) - np.maximum(px[:, None] - hw, b[:, 0])
+        cy = py + _ROWS * row                                  # rows × spots
+        oy = np.minimum(cy[..., None] + hh, b[:, 3]) - np.maximum(cy[..., None] - hh, b[:, 1])
+        covered = (np.maximum(ox, 0.0) * np.maximum(oy, 0.0)).sum(axis=2).ravel()
+        best = int(np.argmin(covered))          # the first clear one, if any is
+        return QPointF(float(px[best % len(px)]), float(cy.flat[best]))
+
+    def _label_size(self) -> tuple[float, float]:
+        fm = self._style.edge_metrics
+        return fm.horizontalAdvance(self._label) + 14, fm.height() + 6
 
     def _label_rect(self) -> QRectF:
-        fm = self._style.edge_metrics
-        w, h = fm.horizontalAdvance(self._label) + 14, fm.height() + 6
+        w, h = self._label_wh
         mid = self._label_at
         return QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+
+    def keep_clear(self) -> QRectF:
+        """The scene area other pills of this step stay out of: this one's."""
+        return self._label_rect() if self._label else QRectF()
 
     def _arrow(self) -> QPolygonF:
         """The arrowhead: at the source for backward steps (grad flows into it)."""
@@ -283,3 +348,24 @@ class EdgeItem(QGraphicsItem):
         painter.setFont(s.edge_font)
         painter.setPen(colour)
         painter.drawText(rect, Qt.AlignCenter, self._label)
+
+
+def _obstacles(items, me: QGraphicsItem) -> list[QRectF]:
+    """What a pill must not cover: every visible item's `keep_clear()` area (cards with
+    their op circle and arrowhead room, other pills); cards of other kinds (group
+    summaries) by their `card_rect()`."""
+    out = []
+    for item in items:
+        if item is me or type(item) is _Stroke:
+            continue
+        keep = getattr(item, "keep_clear", None)
+        if keep is not None:
+            rect = keep()
+        elif hasattr(item, "card_rect"):
+            rect = item.mapRectToScene(item.card_rect())
+        else:
+            continue
+        if not rect.isEmpty():
+            out.append(rect)
+    return out
+

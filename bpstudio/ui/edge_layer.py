@@ -29,23 +29,26 @@ AA_PIXEL_LIMIT = 40_000     # longer total stroke in one repaint: thin lines, no
 class EdgeBundle:
     """The edges leaving one group of nodes, and that group's card rectangles."""
 
-    __slots__ = ("starts", "ends", "cards", "_points", "_full", "_card_path")
+    __slots__ = ("starts", "ends", "cards", "sizes", "_points", "_full", "_card_path")
     # _points[samples] = (xs, ys); _full[samples] = (path, total length)
 
     def __init__(self):
         self.starts = self.ends = self.cards = np.zeros((0, 2))
+        self.sizes: np.ndarray | None = None        # k×2 card sizes; None: all geo's
         self._points: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._full: dict[int, tuple[QPainterPath, float]] = {}
         self._card_path: QPainterPath | None = None
 
     def set_geometry(self, starts: np.ndarray, ends: np.ndarray, cards: np.ndarray,
-                     geo: CardGeometry) -> tuple[float, float, float, float]:
-        """Store edge endpoints and card centres; return (left, top, right, bottom)."""
-        self.starts, self.ends, self.cards = starts, ends, cards
+                     geo: CardGeometry, sizes: np.ndarray | None = None
+                     ) -> tuple[float, float, float, float]:
+        """Store edge endpoints, card centres and (if not all `geo`'s) card sizes;
+        return (left, top, right, bottom)."""
+        self.starts, self.ends, self.cards, self.sizes = starts, ends, cards, sizes
         self._points, self._full, self._card_path = {}, {}, None
         pts = [a for a in (starts, ends) if len(a)]
         if len(cards):
-            half = np.array([geo.width / 2 + 2, geo.height / 2 + 2])
+            half = (sizes / 2 if sizes is not None else np.array([geo.width / 2, geo.height / 2])) + 2
             pts += [cards - half, cards + half]
         if not pts:
             return (0.0, 0.0, -1.0, -1.0)                     # empty: intersects nothing
@@ -70,7 +73,9 @@ class EdgeBundle:
 
     def card_path(self, geo: CardGeometry) -> QPainterPath:
         if self._card_path is None:
-            self._card_path = rects_path(self.cards, geo.width, geo.height)
+            w, h = ((self.sizes[:, :1], self.sizes[:, 1:]) if self.sizes is not None
+                    else (geo.width, geo.height))
+            self._card_path = rects_path(self.cards, w, h)
         return self._card_path
 
     def forget_cards(self) -> None:
@@ -80,14 +85,16 @@ class EdgeBundle:
 class EdgeLayer:
     """Bundles of ~`per_tile` nodes: bands a few layers wide, cut by height. An edge
     belongs to its input's bundle. Groups are fixed when built; moving a node only
-    rebuilds the bundles it touches."""
+    rebuilds the bundles it touches. `sizes` (n×2 card width, height) when some cards
+    are not the theme's size (tensors): ports and overview rectangles follow them."""
 
     BAND_WIDTH = 900.0
 
     def __init__(self, style: Style, positions: np.ndarray, src: np.ndarray, dst: np.ndarray,
-                 per_tile: int = 300):
+                 per_tile: int = 300, sizes: np.ndarray | None = None):
         self._style = style
         self.positions = positions            # n×2 card centres, updated in place on moves
+        self.sizes = sizes
         self._src, self._dst = src, dst
         self.overview = False
         self.node_group = _group(positions, self.BAND_WIDTH, per_tile)
@@ -103,11 +110,18 @@ class EdgeLayer:
         """Recompute bundle t from the positions; return the area to repaint."""
         g = self._style.geo
         old = self._bounds[t].copy()
-        edges = self._edges_of[t]
-        starts = self.positions[self._src[edges]] + (g.out_port_x, 0.0)
-        ends = self.positions[self._dst[edges]] + (g.in_port_x, 0.0)
-        self._bounds[t] = self.bundles[t].set_geometry(starts, ends,
-                                                      self.positions[self._nodes_of[t]], g)
+        edges, nodes = self._edges_of[t], self._nodes_of[t]
+        starts = self.positions[self._src[edges]]
+        ends = self.positions[self._dst[edges]]
+        sizes = None
+        if self.sizes is None:
+            starts, ends = starts + (g.out_port_x, 0.0), ends + (g.in_port_x, 0.0)
+        else:                       # ports at each card's own half width (theme.CardGeometry)
+            starts = starts + np.c_[self.sizes[self._src[edges], 0] / 2, np.zeros(len(edges))]
+            in_x = g.in_port_x + g.width / 2 - self.sizes[self._dst[edges], 0] / 2
+            ends = ends + np.c_[in_x, np.zeros(len(edges))]
+            sizes = self.sizes[nodes]
+        self._bounds[t] = self.bundles[t].set_geometry(starts, ends, self.positions[nodes], g, sizes)
         new = self._bounds[t]
         lo, hi = np.minimum(old[:2], new[:2]), np.maximum(old[2:], new[2:])
         return QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
@@ -153,6 +167,13 @@ class EdgeLayer:
             for t in hit.tolist():
                 if len(self.bundles[t].cards):
                     painter.drawPath(self.bundles[t].card_path(s.geo))
+
+    def overhang(self) -> np.ndarray:
+        """How far (x, y) the biggest card reaches past the theme's card from its centre."""
+        if self.sizes is None:
+            return np.zeros(2)
+        g = self._style.geo
+        return np.maximum(self.sizes.max(axis=0) - (g.width, g.height), 0.0) / 2
 
     def bounds(self) -> QRectF:
         if not len(self._bounds):

@@ -18,12 +18,13 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem,
 from ..engine import fmt
 from ..engine.nogc import paused_gc
 from ..model.document import Document
+from .card_text import card_geometries, card_sizes, card_text, layout_gaps
 from .edge_item import EdgeItem
 from .edge_layer import EdgeLayer
 from .group_box import expansion_boxes
 from .group_layer import GroupLayer
 from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
-from .step_highlight import StepHighlight, number_text, op_symbol
+from .step_highlight import StepHighlight, op_symbol
 from .theme import Style, Theme
 
 OVERVIEW_SCALE = 0.12     # below this zoom the edge layer draws the cards instead
@@ -98,13 +99,16 @@ class GraphScene(QGraphicsScene):
 
     def _build(self) -> None:
         program = self._doc.stepper.program
+        geos = card_geometries(program)             # tensors' cards are bigger
+        self._doc.set_layout_gaps(*layout_gaps(geos.values()))
         positions = self._doc.positions()
         self._ids = program.ids
         xy = np.array([positions.get(nid, (0.0, 0.0)) for nid in self._ids], dtype=float)
         self._overview = False
         for nid, (x, y) in zip(self._ids, xy.tolist()):
             # Top-level on purpose: under one parent, every repaint walks all siblings.
-            item = NodeItem(nid, self._style, self._fresh, self._label_text(nid), self._symbol(nid))
+            item = NodeItem(nid, self._style, self._fresh, self._label_text(nid), self._symbol(nid),
+                            geos.get(nid))
             item.setPos(x, y)
             if self._doc.note(nid):
                 item.set_note(True)
@@ -112,7 +116,7 @@ class GraphScene(QGraphicsScene):
             self.addItem(item)
         src = np.array([j for ins in program.inputs for j in ins], dtype=np.int64)
         dst = np.array([i for i, ins in enumerate(program.inputs) for _ in ins], dtype=np.int64)
-        self._edges = EdgeLayer(self._style, xy, src, dst)
+        self._edges = EdgeLayer(self._style, xy, src, dst, sizes=card_sizes(self._ids, geos))
         self._beacon = self._make_beacon()
         self._fit_scene_rect()
 
@@ -134,9 +138,8 @@ class GraphScene(QGraphicsScene):
             self.setSceneRect(QRectF(-200, -200, 400, 400))
             return
         lo, hi = xy.min(axis=0), xy.max(axis=0)
-        pad = 90.0
-        self.setSceneRect(QRectF(lo[0] - pad, lo[1] - pad, hi[0] - lo[0] + 2 * pad,
-                                 hi[1] - lo[1] + 2 * pad))
+        pad = 90.0 + self._edges.overhang()          # bigger cards (tensors) need more
+        self.setSceneRect(QRectF(*(lo - pad), *(hi - lo + 2 * pad)))
 
     def _label_text(self, nid: str) -> str:
         label = self._doc.graph.nodes[nid].label
@@ -160,8 +163,8 @@ class GraphScene(QGraphicsScene):
         i = st.program.index[item.node_id]
         state = ("pending", "computed", "stale")[st.vstate[i]]
         grad_state = st.grad_state(item.node_id)
-        data = PENDING_TEXT if state == "pending" else number_text(st.values[i])
-        grad = "" if grad_state == "none" else number_text(st.grads[i])
+        data = PENDING_TEXT if state == "pending" else card_text(st.values[i])
+        grad = "" if grad_state == "none" else card_text(st.grads[i])
         if grad and item.node_id in self._hidden:
             grad = HIDDEN_TEXT
         item.fill(data, grad, state, grad_state, self._fresh.gen)
@@ -269,6 +272,8 @@ class GraphScene(QGraphicsScene):
                 item.setVisible(not overview)
             self._groups.hide_folded()
             self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
+            if not overview:
+                self._highlight_step()      # pills placed while cards were hidden
         self._zoomed_out = scale < TEXT_LOD
         self._beacon.setVisible(self._zoomed_out and self._current is not None)
 

@@ -15,12 +15,15 @@ from PySide6.QtGui import QPainter, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGraphicsItem
 
 from .card_paint import card_rect, draw_frame, row_rects, static_text
-from .theme import Style
+from .theme import CardGeometry, Style
 
 TEXT_LOD = 0.42          # below this zoom cards paint as plain rectangles, without text
 PENDING_TEXT = "·"
 PENDING, COMPUTED, STALE = "pending", "computed", "stale"
 _FLAGS = QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable
+CELL_SEP = "  "          # between the numbers of one row of a tensor's text
+MARK_ROOM = 12           # after the caption: the ✓ / ↻ mark of the grad row
+ARROW_ROOM = 18.0        # right of a card: a backward step's arrowhead (edge_item._arrow)
 
 
 class Freshness:
@@ -37,10 +40,12 @@ class NodeItem(QGraphicsRectItem):
     """Bounding rect = the rect of QGraphicsRectItem (no pen), so indexing stays in C++."""
 
     def __init__(self, node_id: str, style: Style, fresh: Freshness, label: str = "",
-                 op_symbol: str | None = None):
+                 op_symbol: str | None = None, geometry: CardGeometry | None = None):
+        """`geometry`: a card of its own size (a tensor's grid); None: the theme's card."""
         super().__init__()
         self.node_id = node_id
         self._style = style
+        self._own_geo = geometry
         self._fresh = fresh
         self._gen = -1
         self._label = label or node_id
@@ -112,8 +117,12 @@ class NodeItem(QGraphicsRectItem):
         self._gen = -1
         self.update()
 
+    @property
+    def geo(self) -> CardGeometry:
+        return self._own_geo or self._style.geo
+
     def _layout_label(self) -> None:
-        fm, room = self._style.label_metrics, self._style.geo.width - 12
+        fm, room = self._style.label_metrics, self.geo.width - 12
         text = self._label
         if fm.horizontalAdvance(text) > room:
             text = fm.elidedText(text, Qt.ElideMiddle, room)
@@ -124,14 +133,19 @@ class NodeItem(QGraphicsRectItem):
         self._grad_text, self._grad_width = self._number(self._grad, self._grad_state == STALE)
 
     def _number(self, text: str, stale: bool):
+        """(static text, width) of one line; a tensor's lines as rows of such pairs."""
         if not text:
             return None, 0.0
         s = self._style
-        room = s.geo.width - 16 - s.caption_width - 14
-        fm = s.stale_metrics if stale else s.number_metrics
-        if fm.horizontalAdvance(text) > room:
-            text = fm.elidedText(text, Qt.ElideRight, room)
-        return s.text(text, stale)
+        if "\n" in text or CELL_SEP in text:
+            return [[s.text(cell, stale) for cell in line.split(CELL_SEP)]
+                    for line in text.split("\n")], 0.0
+        hit = s.text(text, stale)
+        room = number_room(s, self.geo)
+        if hit[1] > room:
+            fm = s.stale_metrics if stale else s.number_metrics
+            hit = s.text(fm.elidedText(text, Qt.ElideRight, room), stale)
+        return hit
 
     # ---- getters (tests, inspector) -----------------------------------------------
     def _fresh_now(self) -> None:
@@ -179,21 +193,27 @@ class NodeItem(QGraphicsRectItem):
 
     def in_port(self) -> QPointF:
         """Scene point where input edges arrive (the op circle's left side)."""
-        return self.mapToScene(QPointF(self._style.geo.in_port_x, 0.0))
+        return self.mapToScene(QPointF(self.geo.in_port_x, 0.0))
 
     def out_port(self) -> QPointF:
-        return self.mapToScene(QPointF(self._style.geo.out_port_x, 0.0))
+        return self.mapToScene(QPointF(self.geo.out_port_x, 0.0))
 
     def card_rect(self) -> QRectF:
-        return card_rect(self._style)
+        return card_rect(self._style, self.geo)
+
+    def keep_clear(self) -> QRectF:
+        """Scene area an edge's pill must not cover: the card, its op circle and, on
+        the right, where a backward step's arrowhead lands."""
+        m = self.geo.margin                     # the bounds are that plus a margin
+        return self.sceneBoundingRect().adjusted(m, m, ARROW_ROOM - m, -m)
 
     def _fit_bounds(self) -> None:
         bounds = self._style.cache.setdefault("bounds", {})
-        rect = bounds.get(self._leaf)
+        g = self.geo
+        rect = bounds.get((self._leaf, g))
         if rect is None:
-            g = self._style.geo
             left = (-g.width / 2) if self._leaf else g.in_port_x
-            rect = bounds[self._leaf] = QRectF(left - g.margin, -g.height / 2 - g.margin,
+            rect = bounds[(self._leaf, g)] = QRectF(left - g.margin, -g.height / 2 - g.margin,
                                                g.width / 2 - left + 2 * g.margin,
                                                g.height + 2 * g.margin)
         self.setRect(rect)
@@ -210,7 +230,7 @@ class NodeItem(QGraphicsRectItem):
         self.last_detail = "full"
         s = self._style
         key = (self._leaf, self._op_symbol, self._current is not None,
-               self._state == PENDING, self.isSelected())
+               self._state == PENDING, self.isSelected(), self.geo)
         draw_frame(painter, s, self.rect(), key)
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setRenderHint(QPainter.TextAntialiasing, True)
@@ -231,7 +251,7 @@ class NodeItem(QGraphicsRectItem):
         painter.fillRect(self.card_rect(), colour)
 
     def _paint_texts(self, painter: QPainter, s: Style) -> None:
-        data_row, grad_row = row_rects(s)
+        data_row, grad_row = row_rects(s, self.geo)
         for row, mark in ((data_row, self._data_mark), (grad_row, self._grad_mark)):
             if mark:
                 painter.fillRect(row.adjusted(2, 1, -2, -1), s.tint(mark, 60))
@@ -240,7 +260,7 @@ class NodeItem(QGraphicsRectItem):
             self._layout_label()
         painter.setFont(s.label_font)
         painter.setPen(s.text_pen)
-        painter.drawStaticText(QPointF(-self._label_width / 2, head.top() + (s.geo.header - s.label_height) / 2),
+        painter.drawStaticText(QPointF(-self._label_width / 2, head.top() + (self.geo.header - s.label_height) / 2),
                                self._label_text)
         self._paint_number(painter, s, data_row, self._data_text, self._data_width, self._state)
         self._paint_number(painter, s, grad_row, self._grad_text, self._grad_width, self._grad_state)
@@ -254,13 +274,31 @@ class NodeItem(QGraphicsRectItem):
             painter.setFont(s.caption_font)
             painter.setPen(s.color["final" if state == "final" else "stale_marker"])
             mark = s.final_mark if state == "final" else s.stale_mark
-            x = row.left() + (8 if self._leaf else s.geo.op_inset + 4) + s.caption_width
+            x = self._text_left(s, row)
             painter.drawStaticText(QPointF(x, row.center().y() - s.caption_height / 2), mark)
         if text is None:
             return
         painter.setFont(s.stale_font if state == STALE else s.number_font)
         painter.setPen(_number_colour(s, state))
-        painter.drawStaticText(QPointF(row.right() - 8 - width, top), text)
+        if isinstance(text, list):
+            self._paint_grid(painter, s, row, text)
+        else:
+            painter.drawStaticText(QPointF(row.right() - 8 - width, top), text)
+
+    def _text_left(self, s: Style, row: QRectF) -> float:
+        """Where the ✓ / ↻ mark goes: after the row's caption."""
+        return row.left() + (8 if self._leaf else self.geo.op_inset + 4) + s.caption_width
+
+    def _paint_grid(self, painter: QPainter, s: Style, row: QRectF, rows: list) -> None:
+        """A tensor's numbers, right-aligned in equal columns after the caption."""
+        cols = max(len(r) for r in rows)
+        right = row.right() - 8
+        slot = (right - self._text_left(s, row) - MARK_ROOM) / cols
+        y = row.center().y() - len(rows) * s.number_height / 2
+        for cells in rows:
+            for j, (text, width) in enumerate(cells):
+                painter.drawStaticText(QPointF(right - (cols - 1 - j) * slot - width, y), text)
+            y += s.number_height
 
     def _paint_corners(self, painter: QPainter, s: Style, card: QRectF) -> None:
         if self._note:
@@ -277,6 +315,11 @@ class NodeItem(QGraphicsRectItem):
             painter.setFont(s.badge_font)
             painter.drawText(QRectF(centre.x() - 10, centre.y() - 10, 20, 20), Qt.AlignCenter,
                              "✓" if self._badge else "✗")
+
+
+def number_room(s: Style, geo: CardGeometry) -> float:
+    """How wide a number on a scalar card may be (wider ones are elided)."""
+    return geo.width - 16 - s.caption_width - 14
 
 
 def _number_colour(s: Style, state: str):

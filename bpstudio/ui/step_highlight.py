@@ -1,28 +1,15 @@
 """The current step on the canvas: which card is current, which rows are tinted,
-which edges are lit and what their labels say. Also the text of numbers on cards."""
+which edges are lit and what their labels say (numbers written by card_text.py)."""
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtWidgets import QGraphicsScene
 
 from ..engine import OPS, fmt
+from .card_text import number_text
 from .edge_item import EdgeItem, contribution_width
 from .node_item import NodeItem
 from .theme import Style
-
-CARD_DIGITS = 4
-
-
-def number_text(x) -> str:
-    """A value as a card shows it: 4 significant digits; tensors as a short preview."""
-    if x is None:
-        return ""
-    if isinstance(x, np.ndarray):
-        if x.size <= 3:
-            return fmt(x, 3)
-        head = ", ".join(fmt(v, 3) for v in x.ravel()[:2])
-        return f"[{head}, …]"
-    return fmt(x, CARD_DIGITS)
 
 
 def op_symbol(op: str, attrs: dict | None) -> str | None:
@@ -140,9 +127,10 @@ def _flow_look(contribution) -> tuple[str, float, bool]:
 
 
 def _flow_label(flow, earlier: int) -> str:
-    """The contribution; once the target already holds grad, the running sum."""
+    """The contribution; once the target already holds grad, the running sum (a
+    scalar's: a tensor's pill shows its shape and first value, the card the sum)."""
     c = number_text(flow.contribution)
-    if earlier <= 0:
+    if earlier <= 0 or np.size(flow.contribution) > 1:
         return c
     return f"{number_text(flow.grad_before)} + {_signed(c)} = {number_text(flow.grad_after)}"
 

@@ -15,8 +15,9 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QStaticTex
 @dataclass(frozen=True)
 class CardGeometry:
     """Sizes in scene units (1 unit = 1 pixel at 100 % zoom). With the layout's default
-    gaps (220 between layers, 90 between rows) each edge gets ~65 units."""
-    width: float = 136.0
+    gaps (280 between layers, 90 between rows) each edge gets ~110 units. A tensor's
+    card has a geometry of its own (card_text.card_geometry)."""
+    width: float = 144.0          # room for 9 characters of numbers in every theme
     height: float = 68.0
     header: float = 22.0          # label row; data and grad rows share the rest
     radius: float = 8.0
