@@ -16,9 +16,9 @@ from bpstudio.engine import Graph
 from bpstudio.model.document import Document
 from bpstudio.paths import EXAMPLES
 from bpstudio.ui.app import builtin_expression, initial_document, run_app
-from bpstudio.ui.dialogs import KeyboardMapDialog, SnippetDialog
-from bpstudio.ui.inspector import parse_value
-from bpstudio.ui.main_window import MainWindow
+from bpstudio.ui.panels.inspector import parse_value
+from bpstudio.ui.window.dialogs import KeyboardMapDialog, SnippetDialog
+from bpstudio.ui.window.main_window import MainWindow
 
 MALFORMED = '{"format": "bpstudio.graph", "version": 1, "nodes": ['
 NEURON_SNIPPET = """x1 = Value(2.0, label='x1')

@@ -9,10 +9,10 @@ from PySide6.QtTest import QTest
 
 from bpstudio.engine import Graph
 from bpstudio.model.document import Document
-from bpstudio.ui.graph_scene import GraphScene
-from bpstudio.ui.graph_view import GraphView
-from bpstudio.ui.node_item import NodeItem
-from bpstudio.ui.theme import Theme
+from bpstudio.ui.canvas.graph_scene import GraphScene
+from bpstudio.ui.canvas.graph_view import GraphView
+from bpstudio.ui.canvas.node_item import NodeItem
+from bpstudio.ui.canvas.theme import Theme
 
 MINUS = "\u2212"
 
@@ -214,7 +214,7 @@ def test_tensor_cards_show_every_number_of_a_small_tensor(qtbot):
 
 
 def test_a_big_tensor_card_shows_min_and_max():
-    from bpstudio.ui.card_text import card_text
+    from bpstudio.ui.canvas.card_text import card_text
     assert card_text(np.arange(30.0).reshape(5, 6)) == "min  0.0\nmax  29.0"
 
 
@@ -231,7 +231,7 @@ def test_tensor_cards_grow_and_the_layout_makes_room(qtbot):
 
 
 def test_card_numbers_are_readable_but_never_misleading():
-    from bpstudio.ui.card_text import card_text
+    from bpstudio.ui.canvas.card_text import card_text
     assert card_text(6.8813735870195432) == "6.88137"
     assert card_text(-0.0) == "0.0" and card_text(np.array([[-0.0, 1.0]])) == "0.0  1.0"
     assert card_text(0.9999999) == "1.00000"                  # not "1.0": that is exact
@@ -243,9 +243,9 @@ def test_card_numbers_are_readable_but_never_misleading():
 
 @pytest.mark.parametrize("theme", [Theme.light(), Theme.projector(), Theme.light().scaled(1.12)])
 def test_the_longest_card_number_fits_a_scalar_card(qtbot, theme):
-    from bpstudio.ui.card_text import SCALAR_CHARS
-    from bpstudio.ui.node_item import number_room
-    from bpstudio.ui.theme import Style
+    from bpstudio.ui.canvas.card_text import SCALAR_CHARS
+    from bpstudio.ui.canvas.node_item import number_room
+    from bpstudio.ui.canvas.theme import Style
     style = Style(theme)
     widest = max(style.number_metrics.horizontalAdvance(t) for t in
                  (MINUS + "0.001892", MINUS + "1.235e" + MINUS + "5", "8" * SCALAR_CHARS))
@@ -412,7 +412,7 @@ def test_new_document_rebuilds(canvas, doc):
 
 # ---- geometry helpers and big-graph machinery ---------------------------------------------
 def test_edges_leave_and_arrive_horizontally_and_steep_ones_run_mid_gap():
-    from bpstudio.ui.edge_item import edge_polylines
+    from bpstudio.ui.canvas.edge_item import edge_polylines
     starts = np.array([[0.0, 0.0], [0.0, 0.0]])
     ends = np.array([[100.0, 40.0], [100.0, 5000.0]])        # gentle, steep
     xs, ys = edge_polylines(starts, ends, 12)
@@ -426,7 +426,8 @@ def test_edges_leave_and_arrive_horizontally_and_steep_ones_run_mid_gap():
 
 def test_clipping_keeps_only_what_crosses_the_rectangle():
     from PySide6.QtCore import QRectF
-    from bpstudio.ui.edge_item import clipped_segments
+
+    from bpstudio.ui.canvas.edge_item import clipped_segments
     xs = np.array([[0.0, 1000.0], [0.0, 10.0]])
     ys = np.array([[0.0, 0.0], [500.0, 500.0]])
     path, length = clipped_segments(xs, ys, QRectF(100, -10, 50, 20))
@@ -436,8 +437,8 @@ def test_clipping_keeps_only_what_crosses_the_rectangle():
 
 
 def test_moving_a_node_rebuilds_only_its_bundles():
-    from bpstudio.ui.edge_layer import EdgeLayer
-    from bpstudio.ui.theme import Style
+    from bpstudio.ui.canvas.edge_layer import EdgeLayer
+    from bpstudio.ui.canvas.theme import Style
     positions = np.array([[0.0, 0.0], [0.0, 90.0], [220.0, 45.0]])
     layer = EdgeLayer(Style(Theme.light()), positions, np.array([0, 1]), np.array([2, 2]))
     dirty = layer.move(0, 0.0, -400.0, ())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bpstudio.cli import main
+from bpstudio.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = {"format": "bpstudio.graph", "version": 1, "output": "y",

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bpstudio.cli import main
+from bpstudio.cli.main import main
 
 EX = Path(__file__).resolve().parents[1] / "resources" / "examples"
 

@@ -13,12 +13,12 @@ import pytest
 from PySide6.QtCore import QSize
 from PySide6.QtGui import QImage
 
-from bpstudio.cli import main
+from bpstudio.cli.main import main
 from bpstudio.model.document import Document
-from bpstudio.ui import export
-from bpstudio.ui.graph_scene import GraphScene
-from bpstudio.ui.graph_view import GraphView
-from bpstudio.ui.theme import Theme
+from bpstudio.ui.canvas import export
+from bpstudio.ui.canvas.graph_scene import GraphScene
+from bpstudio.ui.canvas.graph_view import GraphView
+from bpstudio.ui.canvas.theme import Theme
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPRESSION = ROOT / "resources" / "examples" / "expression.json"

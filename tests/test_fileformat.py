@@ -8,10 +8,8 @@ import numpy as np
 import pytest
 
 from bpstudio.engine import OPS, Graph
-from bpstudio.io import GraphFormatError, dumps, load, loads, save
-from bpstudio.io import fileformat
-from bpstudio.io.dataset import (DatasetError, RowIndexError, bind_row, load_rows,
-                                 parse_column)
+from bpstudio.io import GraphFormatError, dumps, fileformat, load, loads, save
+from bpstudio.io.dataset import DatasetError, RowIndexError, bind_row, load_rows, parse_column
 from bpstudio.paths import RESOURCES
 
 # A document with one node per line: line 1 header, line 2 '"nodes": [',

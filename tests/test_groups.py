@@ -7,16 +7,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bpstudio.ui.commands.groups import (
+    AddGroupsCommand,
+    CollapseGroupsCommand,
+    UngroupCommand,
+    suggest_command,
+    toggle_command,
+)
 from PySide6.QtGui import QUndoStack
 
 from bpstudio.engine import fmt
 from bpstudio.io import GraphFormatError
 from bpstudio.model.document import Document
-from bpstudio.model.groups import (card_positions, group_grad_norm, group_value, outputs,
-                                   suggest_groups)
-from bpstudio.ui.graph_scene import GraphScene
-from bpstudio.ui.group_commands import (AddGroupsCommand, CollapseGroupsCommand,
-                                        UngroupCommand, suggest_command, toggle_command)
+from bpstudio.model.groups import (
+    card_positions,
+    group_grad_norm,
+    group_value,
+    outputs,
+    suggest_groups,
+)
+from bpstudio.ui.canvas.graph_scene import GraphScene
 
 EX = Path(__file__).resolve().parents[1] / "resources" / "examples"
 MOONS = EX / "moons-mlp.json"
@@ -205,7 +215,7 @@ def test_undo_redo_of_grouping(qtbot):
 def test_step_menu_group_actions(qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
-    from bpstudio.ui.main_window import MainWindow
+    from bpstudio.ui.window.main_window import MainWindow
     w = MainWindow(moons(), settings=QSettings(str(tmp_path / "g.ini"),
                                                QSettings.IniFormat))
     w.ask_save_changes = lambda: "discard"

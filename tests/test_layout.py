@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from bpstudio.model.layout import (
-    LAYER_GAP, assign_layers, count_crossings, drawn_crossings, layered_layout,
+    LAYER_GAP,
+    assign_layers,
+    count_crossings,
+    drawn_crossings,
+    layered_layout,
 )
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "benchmarks"))

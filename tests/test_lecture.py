@@ -14,9 +14,9 @@ from PySide6.QtWidgets import QApplication, QMenu
 from bpstudio.engine import Graph
 from bpstudio.model.document import Document
 from bpstudio.paths import EXAMPLES
-from bpstudio.ui.dialogs import KeyboardMapDialog, NoteDialog
-from bpstudio.ui.main_window import MainWindow
-from bpstudio.ui.present_widgets import LINE_PX
+from bpstudio.ui.lecture.widgets import LINE_PX
+from bpstudio.ui.window.dialogs import KeyboardMapDialog, NoteDialog
+from bpstudio.ui.window.main_window import MainWindow
 
 EXPRESSION = EXAMPLES / "expression.json"
 
@@ -436,7 +436,7 @@ def test_run_app_present_starts_in_presentation_mode(qapp, tmp_path):
 
 def test_cli_passes_present(monkeypatch):
     import bpstudio.ui.app as app
-    from bpstudio.cli import main
+    from bpstudio.cli.main import main
     calls = []
     monkeypatch.setattr(app, "run_app", lambda path, present=False: calls.append((path, present)) or 0)
     assert main(["--present", str(EXPRESSION)]) == 0

@@ -6,13 +6,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bpstudio.ui.commands.structure import (
+    CollapseCommand,
+    ExpandCommand,
+    collapse_command,
+    expand_command,
+)
 from PySide6.QtGui import QUndoStack
 
 from bpstudio.engine import GraphError
 from bpstudio.model.document import Document
-from bpstudio.ui.graph_scene import GraphScene
-from bpstudio.ui.structure_commands import (CollapseCommand, ExpandCommand, collapse_command,
-                                            expand_command)
+from bpstudio.ui.canvas.graph_scene import GraphScene
 
 EX = Path(__file__).resolve().parents[1] / "resources" / "examples"
 NEURON_GRADS = {"x1": -1.5, "w1": 1.0, "x2": 0.5, "w2": 0.0, "b": 0.5}
@@ -196,7 +200,7 @@ class _Actions:
         self.w, self.made = w, []
 
     def _add(self, menu, title, text, slot, keys=(), **kw):
-        from bpstudio.ui.actions import make_action
+        from bpstudio.ui.window.actions import make_action
         action = make_action(self.w, text, slot, keys, menu=title, **kw)
         menu.addAction(action)
         self.made.append(action)
@@ -207,7 +211,7 @@ class _Actions:
 def window(qtbot):
     from PySide6.QtWidgets import QMainWindow
 
-    from bpstudio.ui.graph_view import GraphView
+    from bpstudio.ui.canvas.graph_view import GraphView
 
     class Window(QMainWindow):
         def __init__(self):
@@ -229,7 +233,7 @@ def window(qtbot):
 
 
 def test_step_into_and_collapse_from_the_step_menu(window):
-    from bpstudio.ui.export_actions import add_structure_actions
+    from bpstudio.ui.window.export_actions import add_structure_actions
     wa = _Actions(window)
     add_structure_actions(wa, window.menuBar().addMenu("Step"), "Step", window)
     assert [a.shortcuts()[0].toString() for a in wa.made] == ["I", "O"]
@@ -249,7 +253,7 @@ def test_step_into_and_collapse_from_the_step_menu(window):
 
 def test_file_export_menu_writes_every_kind(window, tmp_path):
     pytest.importorskip("PIL")
-    from bpstudio.ui import export_actions
+    from bpstudio.ui.window import export_actions
     wa = _Actions(window)
     export_actions.add_export_actions(wa, window.menuBar().addMenu("File"), "File", window)
     assert len(wa.made) == len(export_actions.KINDS) and all(a.shortcuts() for a in wa.made)
@@ -265,7 +269,7 @@ def test_file_export_menu_writes_every_kind(window, tmp_path):
 
 
 def test_a_box_marks_what_was_stepped_into(qtbot):
-    from bpstudio.ui.group_box import GroupBox
+    from bpstudio.ui.canvas.group_box import GroupBox
     doc = Document.open(EX / "neuron.json")
     scene = GraphScene(doc)
     doc.expand("o")

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 from bpstudio import load
-from bpstudio.cli import main
-from bpstudio.cli_train import make_trainer
+from bpstudio.cli.main import main
 from bpstudio.engine import Graph
 from bpstudio.engine.batch import BatchEvaluator
 from bpstudio.engine.train import train
+from bpstudio.model.training import make_trainer
 
 EX = Path(__file__).resolve().parents[1] / "resources" / "examples"
 V_AFTER_ONE = [[1.05259373, -2.01327451], [0.11257513, 2.01227682]]

@@ -23,10 +23,10 @@ from bpstudio.engine import Graph
 from bpstudio.engine.train import Tick
 from bpstudio.model.document import Document
 from bpstudio.paths import EXAMPLES
-from bpstudio.ui.training_worker import BoundarySpec, boundary_spec, contour
-from bpstudio.ui.live_plot import decade_text
-from bpstudio.ui.loss_plot import GradNormPlot, LossPlot, hover_text, param_group
-from bpstudio.ui.training_panel import TrainingPanel, next_125
+from bpstudio.ui.training.live_plot import decade_text
+from bpstudio.ui.training.loss_plot import GradNormPlot, LossPlot, hover_text, param_group
+from bpstudio.ui.training.panel import TrainingPanel, next_125
+from bpstudio.ui.training.worker import BoundarySpec, boundary_spec, contour
 
 WAIT = 60_000                        # ms: generous, for a busy CI machine
 
@@ -386,7 +386,7 @@ def test_boundary_contour_is_a_vectorised_marching_squares():
 
 
 def test_the_worker_process_imports_no_qt():
-    code = ("import sys, bpstudio.ui.training_worker; "
+    code = ("import sys, bpstudio.ui.training.worker; "
             "sys.exit(any(m.split('.')[0] in ('PySide6', 'pyqtgraph') for m in sys.modules))")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     assert subprocess.run([sys.executable, "-c", code], cwd=root).returncode == 0

@@ -9,7 +9,7 @@ from PySide6.QtCore import QSettings
 
 from bpstudio.model.document import Document
 from bpstudio.paths import EXAMPLES
-from bpstudio.ui.main_window import MainWindow
+from bpstudio.ui.window.main_window import MainWindow
 
 WAIT = 60_000
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from .graph import Graph, GraphError
+from .node import GraphError
 from .nogc import paused_gc
 
 # micrograd's `_op` strings -> our op names
@@ -63,14 +63,14 @@ def _unique_id(base: str, used: set[str], counter: list[int]) -> str:
             return cand
 
 
-def graph_from_value(cls, root, parameters=None, title: str = "") -> Graph:
+def graph_from_value(cls, root, parameters=None, title: str = ""):
     """Build a Graph whose output is `root`. Leaves in `parameters` (if given) are
     parameters; other leaves are inputs when labelled, constants when not."""
     with paused_gc():
         return _build(cls, root, parameters, title)
 
 
-def _build(cls, root, parameters, title: str) -> Graph:
+def _build(cls, root, parameters, title: str):
     params = None if parameters is None else {id(p) for p in parameters}
     graph = cls(title)
     ids: dict[int, str] = {}

@@ -5,7 +5,7 @@ consumer is unchanged; new nodes get ids "<id>/<part>".
 """
 from __future__ import annotations
 
-from .graph import Graph, GraphError, Node
+from .node import GraphError, Node
 from .ops import LEAF, OPS
 
 
@@ -37,11 +37,11 @@ EXPANSIONS = {"tanh": _tanh, "sigmoid": _sigmoid, "sse": _squared_error("sum"),
               "mse": _squared_error("mean")}
 
 
-def expandable(graph: Graph, node_id: str) -> bool:
+def expandable(graph, node_id: str) -> bool:
     return graph.nodes[node_id].op in EXPANSIONS
 
 
-def expand_node(graph: Graph, node_id: str) -> Graph:
+def expand_node(graph, node_id: str):
     """A copy of `graph` with `node_id`'s composite op spelled out in primitives."""
     node = graph.nodes.get(node_id)
     if node is None or node.op not in EXPANSIONS:

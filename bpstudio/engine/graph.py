@@ -6,47 +6,13 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from dataclasses import replace
+from typing import Iterable
 
 import numpy as np
 
+from .node import ROLES, GraphError, Node  # noqa: F401  (re-exported)
 from .ops import LEAF, OPS, as_value
-
-ROLES = ("input", "parameter", "constant", "target")
-
-
-class GraphError(ValueError):
-    """A graph that cannot be computed; names the node at fault when there is one."""
-
-    def __init__(self, message: str, node: str | None = None):
-        super().__init__(message)
-        self.node = node
-
-
-@dataclass
-class Node:
-    id: str
-    op: str = LEAF
-    inputs: tuple[str, ...] = ()
-    label: str = ""
-    role: str | None = None          # leaves only: one of ROLES
-    value: Any = None                # leaves only: float or float64 array
-    attrs: dict = field(default_factory=dict)
-
-    def __post_init__(self):
-        self.inputs = tuple(self.inputs)
-        if not self.label:
-            self.label = self.id
-        if self.op == LEAF:
-            if self.role is None:
-                self.role = "parameter"
-            if self.value is not None:
-                self.value = as_value(self.value)
-
-    @property
-    def is_leaf(self) -> bool:
-        return self.op == LEAF
 
 
 class Graph:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from .graph import Graph
 from .nogc import paused_gc
 from .ops import LEAF, OPS

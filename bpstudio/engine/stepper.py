@@ -10,7 +10,7 @@ import numpy as np
 
 from . import fastpath
 from .graph import Graph
-from .ops import OPS, LEAF
+from .ops import OPS
 from .program import BACKWARD, FORWARD, SEED, Program, compile_graph
 from .records import Flow, StepRecord
 

@@ -8,10 +8,9 @@ number of rows.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Iterator
-
-import math
 
 import numpy as np
 

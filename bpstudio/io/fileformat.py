@@ -23,9 +23,8 @@ import numpy as np
 from ..engine.graph import Graph, GraphError, Node
 from ..engine.nogc import paused_gc as _gc_paused
 from .dataset import check_dataset, remember_base_dir
+from .validate import FORMAT, SUPPORTED_VERSIONS, NonFinite, Problem, check_document, short
 from .validate_settings import check_training, check_view
-from .validate import (FORMAT, SUPPORTED_VERSIONS, NonFinite, Problem, check_document,
-                       short)
 
 MAX_BYTES = 50 * 1024 * 1024
 MAX_NODES = 200_000

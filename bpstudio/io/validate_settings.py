@@ -1,10 +1,17 @@
 """Checks of the optional `training` and `view` sections of a graph file."""
 from __future__ import annotations
 
-import numpy as np
-
-from .validate import (OPTIMIZERS, REDUCTIONS, Problem, check_plain, describe, finite_number,
-                       integer, short, suggest)
+from .validate import (
+    OPTIMIZERS,
+    REDUCTIONS,
+    Problem,
+    check_plain,
+    describe,
+    finite_number,
+    integer,
+    short,
+    suggest,
+)
 
 TRAINING_KEYS = ("batch", "epochs", "loss", "lr", "momentum", "optimizer", "reduction")
 VIEW_KEYS = ("breakpoints", "center", "cursor", "groups", "notes", "positions", "step_notes",

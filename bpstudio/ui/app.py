@@ -25,7 +25,7 @@ def builtin_expression() -> Document:
 
 def initial_document(path: str | Path | None) -> tuple[Document, str]:
     """(document, error text). Falls back to the built-in expression if loading fails."""
-    from .window_files import load_error_text
+    from .window.files import load_error_text
     target = Path(path) if path else DEFAULT_EXAMPLE
     try:
         return Document.open(target), ""
@@ -40,7 +40,7 @@ def run_app(path: str | None = None, present: bool = False, argv=None) -> int:
     `present`: start in presentation mode (full screen, the file's saved view)."""
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
+    from .window.main_window import MainWindow
     app = QApplication.instance() or QApplication(list(argv) if argv is not None
                                                   else sys.argv[:1])
     app.setOrganizationName("bpstudio")

@@ -48,8 +48,8 @@ def _row(name: str, seconds: float, **notes) -> dict:
 
 def _open(doc: Document):
     """Scene + view shown at VIEW_SIZE; returns (scene, view, seconds per phase)."""
-    from bpstudio.ui.graph_scene import GraphScene
-    from bpstudio.ui.graph_view import GraphView
+    from bpstudio.ui.canvas.graph_scene import GraphScene
+    from bpstudio.ui.canvas.graph_view import GraphView
 
     app = _app()
     t0 = time.perf_counter()

@@ -21,9 +21,9 @@ sys.path.insert(0, str(ROOT / "resources" / "examples"))
 
 def demo_loss(n_points: int = 100, seed: int = 1337):
     """micrograd's demo: returns (model, loss_fn)."""
+    from build import two_moons
     from micrograd.engine import Value
     from micrograd.nn import MLP
-    from build import two_moons
 
     random.seed(seed)
     np.random.seed(seed)

@@ -16,7 +16,7 @@ import sys
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 from bpstudio.ui.app import initial_document
-from bpstudio.ui.main_window import MainWindow
+from bpstudio.ui.window.main_window import MainWindow
 app = QApplication(sys.argv[:1])
 doc, _ = initial_document(None)
 w = MainWindow(doc, settings=QSettings(sys.argv[1], QSettings.IniFormat))

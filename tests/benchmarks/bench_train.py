@@ -26,7 +26,7 @@ def _rate(step, seconds: float = 1.0, min_epochs: int = 3) -> float:
 
 def ours(name: str) -> float:
     from bpstudio import load
-    from bpstudio.cli_train import make_trainer
+    from bpstudio.model.training import make_trainer
     trainer = make_trainer(load(EX / name), EX)
     return _rate(trainer.run_epoch)
 

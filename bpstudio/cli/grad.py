@@ -1,0 +1,46 @@
+"""`bpstudio grad FILE [--row K] [--json]` — forward + backward; every node's data and grad."""
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+from ..engine import Stepper
+from ..engine.records import fmt
+from .common import _jsonable, _load, _print_table
+
+
+def add_parser(sub) -> None:
+    g = sub.add_parser("grad", help="forward + backward; print every node's data and grad")
+    g.add_argument("file")
+    g.add_argument("--row", type=int, default=None, help="bind dataset row K (default 0)")
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_grad)
+
+
+def cmd_grad(args) -> int:
+    graph = _load(args.file, args.row)
+    stepper = Stepper(graph)
+    stepper.run_to_end()
+    rows = [{"id": nid, "label": n.label, "op": n.op, "data": stepper.value(nid),
+             "grad": stepper.grad(nid)} for nid, n in graph.nodes.items()]
+    _warn_non_finite(args.file, rows)
+    if args.json:
+        out = {"output": graph.output,
+               "nodes": [{**r, "data": _jsonable(r["data"]), "grad": _jsonable(r["grad"])}
+                         for r in rows]}
+        print(json.dumps(out))
+        return 0
+    _print_table(["id", "label", "op", "data", "grad"],
+                 [[r["id"], r["label"], r["op"], fmt(r["data"], 10, "-"), fmt(r["grad"], 10, "-")]
+                  for r in rows])
+    return 0
+
+
+def _warn_non_finite(path, rows) -> None:
+    for r in rows:
+        for key in ("data", "grad"):
+            if r[key] is not None and not np.all(np.isfinite(r[key])):
+                print(f"bpstudio: {path}: warning: {key} of node {r['id']!r} is not finite",
+                      file=sys.stderr)

@@ -1,0 +1,417 @@
+"""The canvas scene: one NodeItem per node, batched edge tiles, lit edges of the step.
+
+The scene is the only place that reads the model. It connects to the document's
+signals itself: a step updates only the items `document.touched()` names plus the
+highlight of the old and new step; anything larger bumps a generation number so
+each card refills itself when it is next painted (only visible cards do the work).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPen, QTransform
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QToolTip
+
+from ...engine import fmt
+from ...engine.nogc import paused_gc
+from ...model.document import Document
+from .card_text import card_geometries, card_sizes, card_text, layout_gaps
+from .edge_item import EdgeItem
+from .edge_layer import EdgeLayer
+from .group_box import expansion_boxes
+from .group_layer import GroupLayer
+from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
+from .step_highlight import StepHighlight, op_symbol
+from .theme import Style, Theme
+
+OVERVIEW_SCALE = 0.12     # below this zoom the edge layer draws the cards instead
+HIDDEN_TEXT = "?"         # a grad the quiz keeps hidden
+
+
+class GraphScene(QGraphicsScene):
+    node_selected = Signal(str)                                  # '' when cleared
+    node_moved_by_user = Signal(str, float, float, float, float)  # id, old x, y, new x, y
+    current_node_changed = Signal(str)                           # '' before the first step
+
+    def __init__(self, document: Document, theme: Theme | None = None):
+        super().__init__()
+        self._theme = theme or Theme.light()
+        self._style = Style(self._theme)
+        self._fresh = Freshness(self._pull)
+        self._doc: Document | None = None
+        self._items: dict[str, NodeItem] = {}
+        self._checks: dict[str, tuple[bool, float]] = {}
+        self._drag_start: dict[str, QPointF] = {}
+        self._selecting = False
+        self._last_selected = ""
+        self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
+        self.setBackgroundBrush(self._style.color["background"])
+        self.selectionChanged.connect(self._emit_selection)
+        self.set_document(document)
+
+    # ---- building ---------------------------------------------------------------
+    def set_document(self, document: Document) -> None:
+        """Drop every item and build the canvas for `document`."""
+        if self._doc is not None:
+            self._connect(self._doc, False)
+        if self._groups is not None:
+            self._groups.detach()
+        self._doc = document
+        self._items, self._checks, self._drag_start = {}, {}, {}
+        self._current: str | None = None
+        self.clear()
+        with paused_gc():            # 65k items: no cyclic garbage, so skip the GC walks
+            self._build()
+        self._highlight = StepHighlight(self, self._items, self._style)
+        self._boxes = expansion_boxes(document, self._items, self._style)   # stepped into
+        for box in self._boxes:
+            self.addItem(box)
+            self.setSceneRect(self.sceneRect().united(box.boundingRect().adjusted(-8, -8, 8, 8)))
+        self._groups = GroupLayer(self, document, self._items, self._style)  # neurons, layers
+        self._groups.rebuild()
+        self._connect(document, True)
+        self.refresh_all()
+
+    def _connect(self, doc: Document, on: bool) -> None:
+        pairs = ((doc.cursor_moved, self._on_cursor_moved), (doc.leaf_edited, self._on_leaf_edited),
+                 (doc.label_changed, self._on_label_changed), (doc.node_moved, self._on_node_moved),
+                 (doc.note_changed, self._on_note_changed),
+                 (doc.structure_changed, self._on_structure_changed))
+        for signal, slot in pairs:
+            (signal.connect if on else signal.disconnect)(slot)
+
+    def _on_structure_changed(self) -> None:
+        """Nodes came or went (step into / collapse): build again, same zoom level,
+        same theme, the selection kept when its node still exists."""
+        selected = self.selected_node()
+        self._selecting = True        # no selection signals while ids are in flux
+        try:
+            self.set_document(self._doc)
+            self.set_view_scale(self._view_scale, force=True)
+            if selected in self._items:
+                self._items[selected].setSelected(True)
+        finally:
+            self._selecting = False
+        self._emit_selection()        # only if the selected node went away
+
+    def _build(self) -> None:
+        program = self._doc.stepper.program
+        geos = card_geometries(program)             # tensors' cards are bigger
+        self._doc.set_layout_gaps(*layout_gaps(geos.values()))
+        positions = self._doc.positions()
+        self._ids = program.ids
+        xy = np.array([positions.get(nid, (0.0, 0.0)) for nid in self._ids], dtype=float)
+        self._overview = False
+        for nid, (x, y) in zip(self._ids, xy.tolist()):
+            # Top-level on purpose: under one parent, every repaint walks all siblings.
+            item = NodeItem(nid, self._style, self._fresh, self._label_text(nid), self._symbol(nid),
+                            geos.get(nid))
+            item.setPos(x, y)
+            if self._doc.note(nid):
+                item.set_note(True)
+            self._items[nid] = item
+            self.addItem(item)
+        src = np.array([j for ins in program.inputs for j in ins], dtype=np.int64)
+        dst = np.array([i for i, ins in enumerate(program.inputs) for _ in ins], dtype=np.int64)
+        self._edges = EdgeLayer(self._style, xy, src, dst, sizes=card_sizes(self._ids, geos))
+        self._beacon = self._make_beacon()
+        self._fit_scene_rect()
+
+    def _make_beacon(self) -> QGraphicsEllipseItem:
+        """A ring of fixed screen size around the current node when zoomed out."""
+        ring = QGraphicsEllipseItem(-26, -26, 52, 52)
+        ring.setFlag(QGraphicsItem.ItemIgnoresTransformations)
+        ring.setPen(QPen(self._style.color["current"], 5))
+        ring.setBrush(Qt.NoBrush)
+        ring.setZValue(5)
+        ring.setVisible(False)
+        ring.setAcceptedMouseButtons(Qt.NoButton)
+        self.addItem(ring)
+        return ring
+
+    def _fit_scene_rect(self) -> None:
+        xy = self._edges.positions
+        if len(xy) == 0:
+            self.setSceneRect(QRectF(-200, -200, 400, 400))
+            return
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        pad = 90.0 + self._edges.overhang()          # bigger cards (tensors) need more
+        self.setSceneRect(QRectF(*(lo - pad), *(hi - lo + 2 * pad)))
+
+    def _label_text(self, nid: str) -> str:
+        label = self._doc.graph.nodes[nid].label
+        shape = self._doc.stepper.program.shapes.get(nid, ())
+        return f"{label}  {'×'.join(map(str, shape))}" if shape else label
+
+    def _symbol(self, nid: str) -> str | None:
+        node = self._doc.graph.nodes[nid]
+        return op_symbol(node.op, node.attrs)
+
+    def drawBackground(self, painter, rect: QRectF) -> None:
+        """The background colour, then every edge (the view caches the result)."""
+        painter.fillRect(rect, self._style.color["background"])
+        painter.save()              # the edges may switch antialiasing off; items (and
+        self._edges.draw(painter, rect)   # scene.render's shared painter) need it back
+        painter.restore()
+
+    # ---- reading the model into items ------------------------------------------------
+    def _pull(self, item: NodeItem) -> None:
+        st = self._doc.stepper
+        i = st.program.index[item.node_id]
+        state = ("pending", "computed", "stale")[st.vstate[i]]
+        grad_state = st.grad_state(item.node_id)
+        data = PENDING_TEXT if state == "pending" else card_text(st.values[i])
+        grad = "" if grad_state == "none" else card_text(st.grads[i])
+        if grad and item.node_id in self._hidden:
+            grad = HIDDEN_TEXT
+        item.fill(data, grad, state, grad_state, self._fresh.gen)
+
+    def _refresh_item(self, nid: str) -> None:
+        item = self._items[nid]
+        self._pull(item)
+        item.update()
+
+    def refresh_all(self) -> None:
+        """Re-read every node. Cheap: visible cards refill when repainted, others later."""
+        self._fresh.gen += 1
+        self._highlight_step()
+        self.update()
+
+    # ---- document signals -------------------------------------------------------------
+    def _on_cursor_moved(self, old: int, new: int) -> None:
+        touched = self._doc.touched(old, new)
+        if touched is None:
+            self.refresh_all()
+            return
+        for nid in touched:
+            self._refresh_item(nid)
+        self._highlight_step()
+
+    def _on_leaf_edited(self, node_id: str) -> None:
+        self.refresh_all()                # the stale marks reach downstream
+
+    def _on_label_changed(self, node_id: str) -> None:
+        self._items[node_id].set_content(self._label_text(node_id), self._symbol(node_id))
+
+    def _on_note_changed(self, node_id: str) -> None:
+        self._items[node_id].set_note(bool(self._doc.note(node_id)))
+
+    def _on_node_moved(self, node_id: str, pos) -> None:
+        item = self._items[node_id]
+        if item.pos() != QPointF(pos[0], pos[1]):
+            item.setPos(pos[0], pos[1])
+        self._geometry_changed([node_id])
+
+    def _geometry_changed(self, node_ids) -> None:
+        program = self._doc.stepper.program
+        dirty = QRectF()
+        for nid in node_ids:
+            i = program.index[nid]
+            p = self._items[nid].pos()
+            dirty = dirty.united(self._edges.move(i, p.x(), p.y(), program.inputs[i]))
+        self.invalidate(dirty, QGraphicsScene.BackgroundLayer)
+        self.setSceneRect(self.sceneRect().united(self._moved_rect(node_ids)))
+        for box in self._boxes:
+            if box.involves(node_ids):
+                box.refit()
+        if self._highlight.involves(node_ids):
+            self._highlight_step()
+        if self._groups is not None:
+            self._groups.moved(node_ids)
+
+    def _moved_rect(self, node_ids) -> QRectF:
+        rect = QRectF()
+        for nid in node_ids:
+            rect = rect.united(self._items[nid].sceneBoundingRect())
+        return rect
+
+    # ---- the current step -------------------------------------------------------------
+    def current_node(self) -> str | None:
+        rec = self._doc.stepper.current
+        return rec.node if rec is not None else None
+
+    def _highlight_step(self) -> None:
+        """Light the current node, its inputs and the edges between them."""
+        node = self._highlight.apply(self._doc.stepper, self._hidden)
+        self._groups.highlight(node)
+        self._place_beacon(node)
+        if node != self._current:
+            self._current = node
+            self.current_node_changed.emit(node or "")
+
+    def lit_edges(self) -> list[EdgeItem]:
+        """The edges lit for the current step (for tests and the step panel)."""
+        return self._highlight.lit_edges()
+
+    def _place_beacon(self, node: str | None) -> None:
+        if node is None:
+            self._beacon.setVisible(False)
+            return
+        self._beacon.setPos(self._items[node].pos())
+        self._beacon.setVisible(self._zoomed_out)
+
+    # ---- zoom, theme, badges ----------------------------------------------------------
+    _zoomed_out = False
+    _view_scale = 1.0
+    _groups: GroupLayer | None = None
+
+    def groups(self) -> GroupLayer:
+        """The group boxes and summary cards (model/groups.py)."""
+        return self._groups
+
+    def set_view_scale(self, scale: float, force: bool = False) -> None:
+        """Called by the view when its zoom changes: switch between cards and overview."""
+        self._view_scale = scale
+        overview = scale < OVERVIEW_SCALE
+        if overview != self._overview or force:
+            self._overview = self._edges.overview = overview
+            for item in self._items.values():
+                item.setVisible(not overview)
+            self._groups.hide_folded()
+            self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
+            if not overview:
+                self._highlight_step()      # pills placed while cards were hidden
+        self._zoomed_out = scale < TEXT_LOD
+        self._beacon.setVisible(self._zoomed_out and self._current is not None)
+
+    def view_scale(self) -> float:
+        return self._view_scale
+
+    @contextmanager
+    def unselected(self):
+        """Paint without the selection outline (exports); no selection signals."""
+        items = self.selectedItems()
+        self._selecting = True
+        try:
+            for item in items:
+                item.setSelected(False)
+            yield
+        finally:
+            for item in items:
+                item.setSelected(True)
+            self._selecting = False
+
+    def is_overview(self) -> bool:
+        return self._overview
+
+    def theme(self) -> Theme:
+        return self._theme
+
+    def style(self) -> Style:
+        return self._style
+
+    def set_theme(self, theme: Theme) -> None:
+        self._theme, self._style = theme, Style(theme)
+        self.setBackgroundBrush(self._style.color["background"])
+        for item in self._items.values():
+            item.set_style(self._style)
+        self._edges.set_style(self._style)
+        self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
+        self._highlight.set_style(self._style)
+        self._groups.set_style(self._style)
+        for box in self._boxes:
+            box.set_style(self._style)
+        self._beacon.setPen(QPen(self._style.color["current"], 5))
+        self._highlight_step()
+
+    def set_check_results(self, results: dict[str, tuple[bool, float]] | None) -> None:
+        """Numeric-check badge per leaf: (ok?, relative error); None or {} clears."""
+        results = dict(results or {})
+        for nid in set(self._checks) - set(results):
+            if nid in self._items:
+                self._items[nid].set_badge(None)
+        for nid, (ok, _err) in results.items():
+            if nid in self._items:
+                self._items[nid].set_badge(bool(ok))
+        self._checks = results
+
+    # ---- quiz: grads kept hidden until revealed (ui/quiz.py) --------------------------
+    _hidden: frozenset = frozenset()
+
+    def set_hidden_grads(self, node_ids) -> None:
+        """Cards, tooltips and lit edges show `?` for these nodes' grads (and lit edges
+        lose their sign colour) until the set changes; an empty set shows everything."""
+        hidden = frozenset(node_ids)
+        if hidden == self._hidden:
+            return
+        changed, self._hidden = hidden ^ self._hidden, hidden
+        for nid in changed:
+            if nid in self._items:
+                self._refresh_item(nid)
+        self._highlight_step()
+
+    def hidden_grads(self) -> frozenset:
+        return self._hidden
+
+    # ---- selection and dragging ---------------------------------------------------------
+    def node_item(self, node_id: str) -> NodeItem:
+        return self._items[node_id]
+
+    def selected_node(self) -> str | None:
+        for item in self.selectedItems():
+            if isinstance(item, NodeItem):
+                return item.node_id
+        return None
+
+    def select_node(self, node_id: str | None) -> None:
+        self._selecting = True
+        try:
+            self.clearSelection()
+            if node_id:
+                self._items[node_id].setSelected(True)
+        finally:
+            self._selecting = False
+        self._emit_selection()
+
+    def _emit_selection(self) -> None:
+        if self._selecting:
+            return
+        current = self.selected_node() or ""
+        if current != self._last_selected:
+            self._last_selected = current
+            self.node_selected.emit(current)
+
+    def mousePressEvent(self, event) -> None:
+        super().mousePressEvent(event)
+        if event.button() == Qt.LeftButton:
+            self._drag_start = {it.node_id: it.pos() for it in self.selectedItems()
+                                if isinstance(it, NodeItem)}
+
+    def mouseMoveEvent(self, event) -> None:
+        super().mouseMoveEvent(event)
+        if self._drag_start and event.buttons() & Qt.LeftButton:
+            self._geometry_changed(list(self._drag_start))
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() != Qt.LeftButton:
+            return
+        started, self._drag_start = self._drag_start, {}
+        for nid, old in started.items():
+            new = self._items[nid].pos()
+            if new != old:
+                self.node_moved_by_user.emit(nid, old.x(), old.y(), new.x(), new.y())
+
+    def helpEvent(self, event) -> None:
+        """Tooltip: full-precision numbers, the note and the check result."""
+        item = self.itemAt(event.scenePos(), QTransform())
+        if not isinstance(item, NodeItem):
+            QToolTip.hideText()
+            return
+        QToolTip.showText(event.screenPos(), self.tooltip_text(item.node_id), event.widget())
+
+    def tooltip_text(self, nid: str) -> str:
+        st = self._doc.stepper
+        lines = [f"{self._doc.graph.nodes[nid].label}   ({self._doc.graph.nodes[nid].op})",
+                 f"data = {fmt(st.value(nid)) if st.value_state(nid) != 'pending' else 'not computed yet'}",
+                 f"grad = {fmt(st.grad(nid)) if st.grad(nid) is not None else '—'}  ({st.grad_state(nid)})"]
+        if nid in self._hidden:
+            lines[2] = f"grad = {HIDDEN_TEXT}  (quiz: not revealed yet)"
+        if nid in self._checks:
+            ok, err = self._checks[nid]
+            lines.append(f"numeric check: {'ok' if ok else 'MISMATCH'} (relative error {err:.2e})")
+        if self._doc.note(nid):
+            lines.append(f"note: {self._doc.note(nid)}")
+        return "\n".join(lines)

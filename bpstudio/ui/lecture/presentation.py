@@ -1,0 +1,203 @@
+"""Presentation mode: the canvas full screen for a projector, minimal chrome.
+
+Entering hides the menus, toolbars, docks and status bar (every action keeps its
+key: the actions live on the window), shows the chain-rule bar in large type at the
+bottom and a slim step counter over the canvas, switches the canvas to the
+projector theme (or its dark twin) and makes the camera follow the step. Leaving
+puts back exactly what was visible before.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QDockWidget, QFrame, QToolBar, QVBoxLayout, QWidget
+
+from ..canvas.theme import Theme
+from .widgets import KeyOverlay, PresentBar, StepBadge
+
+READABLE_SCALE = 1.1           # entering never zooms out further: card numbers ≥ 16 px
+PRESENT_MAX_SCALE = 2.0        # a small graph fills the screen, up to this zoom
+MESSAGE_MS = 6000
+SCALE_MIN, SCALE_MAX, SCALE_STEP = 0.6, 2.5, 1.12
+
+
+def projector_dark() -> Theme:
+    """The dark canvas with the projector theme's heavier lines and larger text."""
+    return replace(Theme.dark(), name="projector-dark", background="#111215", card="#24262c",
+                   card_border="#a3aab2", header="#31343b", leaf_header="#293a52",
+                   text="#ffffff", caption="#b9bfc7", edge="#7f868e", font_scale=1.12,
+                   border_width=2.0, edge_width=2.2, current_width=8.0)
+
+
+def clamp_scale(scale: float) -> float:
+    return round(min(SCALE_MAX, max(SCALE_MIN, float(scale))), 3)
+
+
+class Presentation(QObject):
+    toggled = Signal(bool)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.w = window
+        self.active = False
+        self.use_fullscreen = True          # tests size the window themselves
+        self._framed_at: float | None = None  # the zoom frame() chose, while untouched
+        self._saved: dict | None = None
+        self.bar = PresentBar()
+        self.bar.hide()
+        self.container = QWidget()
+        col = QVBoxLayout(self.container)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.setSpacing(0)
+        col.addWidget(window.view, 1)
+        col.addWidget(self.bar)
+        self.badge = StepBadge(window.view)
+        self.keys = KeyOverlay(window.view)
+        window.view.installEventFilter(self)
+        self._message_timer = QTimer(self, singleShot=True, interval=MESSAGE_MS)
+        self._message_timer.timeout.connect(lambda: self.badge.set_message(""))
+
+    # ---- entering and leaving ----------------------------------------------------------
+    def set_active(self, on: bool) -> None:
+        if bool(on) != self.active:
+            self.enter() if on else self.leave()
+
+    def enter(self, frame: bool = True) -> None:
+        if self.active:
+            return
+        w = self.w
+        self._saved = self._chrome_state()
+        for widget in self._chrome():
+            widget.hide()
+        w.view.setFrameShape(QFrame.NoFrame)
+        w.view.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        w.view.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.active = True
+        self.bar.show()
+        self.badge.show()
+        w.view.set_follow(True)
+        if self.use_fullscreen and not w.isFullScreen():
+            w.showFullScreen()
+        w.apply_theme()
+        self.refresh()
+        if frame:
+            QTimer.singleShot(0, self.frame)
+        self.toggled.emit(True)
+
+    def leave(self) -> None:
+        if not self.active:
+            return
+        w, saved = self.w, self._saved or {}
+        self.active = False
+        self._framed_at = None
+        self.keys.hide()
+        self.bar.hide()
+        self.badge.hide()
+        for widget, visible in saved.get("visible", {}).items():
+            widget.setVisible(visible)
+        w.view.setFrameShape(saved.get("frame", QFrame.StyledPanel))
+        w.view.setHorizontalScrollBarPolicy(saved.get("hbar", Qt.ScrollBarAsNeeded))
+        w.view.setVerticalScrollBarPolicy(saved.get("vbar", Qt.ScrollBarAsNeeded))
+        w.view.set_follow(saved.get("follow", True))
+        if self.use_fullscreen and not saved.get("fullscreen"):
+            w.showMaximized() if saved.get("maximized") else w.showNormal()
+        w.apply_theme()
+        self.toggled.emit(False)
+
+    def _chrome(self) -> list[QWidget]:
+        w = self.w
+        docks = [d for d in w.findChildren(QDockWidget) if d.parent() is w]
+        bars = [b for b in w.findChildren(QToolBar) if b.parent() is w]
+        return [w.menuBar(), w.statusBar(), *bars, *docks]
+
+    def _chrome_state(self) -> dict:
+        w = self.w
+        return {"visible": {x: x.isVisible() for x in self._chrome()},
+                "maximized": w.isMaximized(), "fullscreen": w.isFullScreen(),
+                "follow": w.view.follows(), "frame": w.view.frameShape(),
+                "hbar": w.view.horizontalScrollBarPolicy(),
+                "vbar": w.view.verticalScrollBarPolicy()}
+
+    def frame(self) -> None:
+        """The whole graph if it is legible that way, else the current node, close up."""
+        view = self.w.view
+        rect, port = view.graph_scene().sceneRect(), view.viewport().rect()
+        if rect.isEmpty() or port.isEmpty():
+            return
+        fit = 0.96 * min(port.width() / rect.width(), port.height() / rect.height())
+        if fit >= READABLE_SCALE:
+            view.set_zoom(min(fit, PRESENT_MAX_SCALE))
+            view.centerOn(rect.center())
+        else:
+            view.set_zoom(READABLE_SCALE)
+            node = view.graph_scene().current_node() or self.w.doc.graph.output
+            if node:
+                view.center_on_node(node, animate=False)
+        self._framed_at = view.scale_factor()
+
+    def forget_frame(self) -> None:
+        """The view was set otherwise (a file's saved view): resizes keep it."""
+        self._framed_at = None
+
+    # ---- what it shows --------------------------------------------------------------------
+    def refresh(self) -> None:
+        if not self.active or self.w.doc is None:
+            return
+        from ..panels.step_panel import DisplayLabels
+        doc = self.w.doc
+        self.bar.show_step(doc, DisplayLabels(doc.stepper.labels), self.w.quiz.hidden)
+        self.badge.set_counter(self.w.actions_.counter.text(), self._flags())
+        if self.keys.isVisible():
+            self._fill_keys()
+
+    def _flags(self) -> list[str]:
+        flags = []
+        if self.w.quiz.on:
+            flags.append("quiz" + (" · Space reveals" if self.w.quiz.hidden else ""))
+        return flags
+
+    def show_message(self, text: str) -> None:
+        self.badge.set_message(text)
+        self._message_timer.start()
+
+    def set_theme(self, theme: Theme) -> None:
+        self.bar.set_theme(theme)
+        self.badge.set_theme(theme)
+        self.refresh()
+
+    def set_text_scale(self, scale: float) -> None:
+        self.bar.set_scale(scale)
+        self.badge.set_scale(scale)
+        self.refresh()
+
+    # ---- the keyboard map overlay ---------------------------------------------------------
+    def toggle_keys(self) -> None:
+        if self.keys.isVisible():
+            self.keys.hide()
+            return
+        self._fill_keys()
+        self.keys.show()
+        self.keys.place()
+        self.keys.raise_()
+
+    def _fill_keys(self) -> None:
+        from ..window.actions import keyboard_rows
+        self.keys.set_rows(keyboard_rows(self.w.actions_.all()), self.bar.theme,
+                           self.bar.scale)
+
+    def escape(self) -> None:
+        """Esc: close the keyboard map if it is open, else leave presentation mode."""
+        if self.keys.isVisible():
+            self.keys.hide()
+        else:
+            self.leave()
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.w.view and event.type() == QEvent.Resize:
+            self.badge.place()
+            if self.keys.isVisible():
+                self.keys.place()
+            if self.active and self._framed_at == self.w.view.scale_factor():
+                QTimer.singleShot(0, self.frame)     # the screen settled: frame it again
+        return False
