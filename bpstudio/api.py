@@ -8,9 +8,17 @@
 
 Local derivatives come from the same op table the stepper uses; backward() is
 iterative (no recursion limit) and keeps no closures, so there are no reference
-cycles for the garbage collector to chase.
+cycles for the garbage collector to chase. `v._backward()` applies one node's local
+step, as in the lecture's manual walkthrough (o.grad = 1.0; o._backward(); ...), and
+a Value takes extra attributes like micrograd's does.
+
+Bad domains follow IEEE, as the engine does: Value(-1).log() is nan, Value(0).log()
+is -inf, Value(1) / 0 is inf, Value(-8) ** (1/3) is nan -- never an exception and never
+a complex number; math.isfinite(v.data) tells.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from .engine.ops import OPS
 from .engine.records import fmt
@@ -21,9 +29,6 @@ _SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "neg": "neg", "relu":
 
 class Value:
     """A scalar with a grad; arithmetic builds the computation graph."""
-
-    __slots__ = ("data", "grad", "label", "_children", "_prev", "_op", "_name", "_attrs",
-                 "__weakref__")
 
     def __init__(self, data, _children=(), _op="", label=""):
         self.data = float(data)
@@ -38,7 +43,8 @@ class Value:
     @classmethod
     def _make(cls, name: str, children: tuple, attrs: dict | None = None) -> "Value":
         attrs = attrs or {}
-        data = OPS[name].forward([c.data for c in children], attrs)
+        with np.errstate(all="ignore"):         # IEEE: inf / nan, no warnings
+            data = float(OPS[name].forward([np.float64(c.data) for c in children], attrs))
         op_text = f"**{fmt(attrs['exponent'])}" if name == "pow" else _SYMBOL[name]
         out = cls(data, children, op_text)
         out._name, out._attrs = name, attrs
@@ -108,15 +114,22 @@ class Value:
                 order.append(node)
         return order
 
+    def _backward(self) -> None:
+        """This node's local step: each input's grad += local derivative × self.grad."""
+        if self._name == "leaf":
+            return
+        ins = [np.float64(c.data) for c in self._children]
+        with np.errstate(all="ignore"):
+            parts = OPS[self._name].contributions(ins, np.float64(self.data), self.grad,
+                                                  self._attrs)
+        for c, g in zip(self._children, parts):
+            c.grad += float(g)
+
     def backward(self) -> None:
         """Accumulate d(self)/d(v) into v.grad for every v (like micrograd, grads add up)."""
         self.grad = 1.0
         for v in reversed(self.topo()):
-            if v._name == "leaf":
-                continue
-            ins = [c.data for c in v._children]
-            for c, g in zip(v._children, OPS[v._name].contributions(ins, v.data, v.grad, v._attrs)):
-                c.grad += g
+            v._backward()
 
     def __repr__(self):
         return f"Value(data={self.data}, grad={self.grad})"
