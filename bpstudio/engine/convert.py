@@ -56,7 +56,7 @@ def graph_from_value(cls, root, parameters=None, title: str = "", names=None):
         order = _walk(root)
         data = {id(v): _data_of(v) for v in order}
         plans = {id(v): _plan(v, data) for v in order if _children(v)}
-        if _grads_set(root):
+        if grads_set(root):
             _settle_by_grads(root, order, data, plans)
         else:
             _refuse_ambiguous(order, plans, data)
@@ -213,7 +213,7 @@ def _other_op(kids: tuple, data: dict, want: float) -> str | None:
 
 
 # ---- operand orders the data cannot tell: the user's grads decide ------------------------
-def _grads_set(root) -> bool:
+def grads_set(root) -> bool:
     """A backward() from this root has run (micrograd seeds the root's grad with 1)."""
     g = getattr(root, "grad", None)
     return isinstance(g, numbers.Real) and not isinstance(g, bool) and float(g) == 1.0
