@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..engine import Graph, Stepper
+from .naming import name_stepper
 from .signals import Signal
 
 
@@ -25,7 +26,7 @@ class Document:
         self.graph = graph
         self.path = Path(path) if path else None          # where Save writes (JSON)
         self.source = Path(source) if source else self.path   # what was opened
-        self.stepper = Stepper(graph)
+        self.stepper = name_stepper(Stepper(graph))
         self.live = False
         self._modified = False
         self._positions: dict[str, tuple[float, float]] | None = None
@@ -156,8 +157,10 @@ class Document:
         if not label or label == node.label:
             return False
         node.label = label
-        self.stepper.labels[node_id] = label
-        self.label_changed.emit(node_id)
+        old = dict(self.stepper.labels)          # a new label can rename its twins
+        new = name_stepper(self.stepper).labels
+        for nid in [node_id] + [k for k in new if k != node_id and new[k] != old.get(k)]:
+            self.label_changed.emit(nid)
         self.set_modified(True)
         return True
 
@@ -319,7 +322,7 @@ class Document:
 
     def _restructure(self, graph: Graph, positions, done) -> None:
         from .structure import cursor_for
-        stepper = Stepper(graph)
+        stepper = name_stepper(Stepper(graph))
         target = stepper.total if self.live else cursor_for(stepper.program, *done)
         stepper.run_to(target)
         self.graph, self.stepper, self._positions = graph, stepper, positions

@@ -141,7 +141,7 @@ class GraphScene(QGraphicsScene):
         self.setSceneRect(QRectF(*(lo - pad), *(hi - lo + 2 * pad)))
 
     def _label_text(self, nid: str) -> str:
-        label = self._doc.graph.nodes[nid].label
+        label = self._doc.stepper.labels.get(nid, nid)     # display name (model/naming.py)
         shape = self._doc.stepper.program.shapes.get(nid, ())
         return f"{label}  {'×'.join(map(str, shape))}" if shape else label
 

@@ -37,16 +37,20 @@ BODY_PT = 9.0 * 1.75                     # the step's words at text scale 1
 class DisplayLabels:
     """Labels as the chain-rule text shows them: a compound label such as 'x1*w1 + x2*w2'
     gets parentheses, so '(x1*w1 + x2*w2).grad' cannot be misread. Wrapped on demand,
-    so a 65k-node graph costs nothing per step."""
+    so a 65k-node graph costs nothing per step. A structural name made by
+    model/naming.py (`l1n3·Σ2`) is one word and never wrapped."""
 
-    __slots__ = ("base",)
+    __slots__ = ("base", "structural")
     COMPOUND = frozenset(" +-*/×÷^@()−·")
 
     def __init__(self, base: dict[str, str]):
         self.base = base
+        self.structural = getattr(base, "structural", frozenset())
 
     def __getitem__(self, node_id: str) -> str:
         label = self.base[node_id]
+        if node_id in self.structural:
+            return label
         return f"({label})" if self.COMPOUND.intersection(label) else label
 
 
