@@ -123,7 +123,7 @@ def run(stepper, target: int) -> None:
     p = stepper.program
     plan = plan_for(p)
     start = stepper.cursor
-    log = BatchLog(start, list(stepper.values), bytes(stepper.vstate), plan)
+    log = BatchLog(start, *stepper.values_before_run(), plan)
     vals = _gather_values(stepper, plan)
     stop = min(target, p.n_forward)
     with np.errstate(all="ignore"):
@@ -132,7 +132,7 @@ def run(stepper, target: int) -> None:
     np.frombuffer(stepper.vstate, dtype=np.uint8)[plan.op_nodes[start:stop]] = 1
     stepper.cursor = stop
     if target == p.total:
-        log.seed_saved = (stepper.grads, stepper.received, stepper.grads_stale)
+        log.seed_saved = stepper.grads_before_seed()
         with np.errstate(all="ignore"):
             grads = _backward(plan, p, vals, log)
         stepper.grads = grads.tolist()

@@ -210,6 +210,27 @@ class Stepper:
                 if self._records[k] is None:
                     self._records[k] = self._batch.record(self, k)
 
+    # ---- what stepping back restores ------------------------------------------
+    # Numbers left stale by an edit are shown until their step runs again; stepping
+    # back over that step then finds the node pending (never the numbers of a value
+    # the leaf no longer has, e.g. after an undo).
+    def values_before_run(self) -> tuple[list, bytes]:
+        """(values, vstate) as a forward run from here records them: stale -> pending."""
+        values, vstate = list(self.values), bytes(self.vstate)
+        if STALE in vstate:
+            for i, st in enumerate(vstate):
+                if st == STALE:
+                    values[i] = None
+            vstate = vstate.replace(bytes([STALE]), bytes([PENDING]))
+        return values, vstate
+
+    def grads_before_seed(self) -> tuple:
+        """(grads, received, stale) as the seed step saves them: stale -> none yet."""
+        if self.grads_stale:
+            n = len(self.grads)
+            return [None] * n, [0] * n, False
+        return self.grads, self.received, self.grads_stale
+
     # ---- the three kinds of step --------------------------------------------
     def _forward(self, k: int) -> StepRecord:
         p = self.program
@@ -217,15 +238,16 @@ class Stepper:
         ins = [self.values[j] for j in p.inputs[i]]
         with np.errstate(all="ignore"):
             out = OPS[p.ops[i]].forward(ins, p.attrs[i])
+        before, state = (None, PENDING) if self.vstate[i] == STALE else (self.values[i], self.vstate[i])
         rec = StepRecord(k, FORWARD, p.ids[i], p.ops[i], tuple(p.ids[j] for j in p.inputs[i]),
-                         tuple(ins), out, self.values[i], self.vstate[i], attrs=p.attrs[i])
+                         tuple(ins), out, before, state, attrs=p.attrs[i])
         self.values[i] = out
         self.vstate[i] = COMPUTED
         return rec
 
     def _seed(self, k: int) -> StepRecord:
         p = self.program
-        saved = (self.grads, self.received, self.grads_stale)
+        saved = self.grads_before_seed()
         self.grads = [np.zeros_like(v) if isinstance(v, np.ndarray) else 0.0 for v in self.values]
         out = self.values[p.output]
         self.grads[p.output] = np.ones_like(out) if isinstance(out, np.ndarray) else 1.0

@@ -1,0 +1,58 @@
+"""The stage never lies or strands you (issue 9 item 5): each defect found by hand,
+driven as a user would."""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from test_app import inspect, make_window, nid, press, type_into
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+def card(w, label):
+    item = w.scene.node_item(nid(w, label))
+    return item.data_text(), item.grad_text()
+
+
+def test_undo_of_an_edit_then_home_shows_pending_not_the_undone_numbers(qtbot, settings):
+    w = make_window(qtbot, settings)
+    s = w.doc.stepper
+    start = {label: card(w, label) for label in "abcdefL"}       # pending: '·'
+    press(qtbot, w, Qt.Key_End)
+    type_into(qtbot, inspect(w, qtbot, "a").data_edit, "3")
+    w.view.setFocus()
+    press(qtbot, w, Qt.Key_End)
+    assert card(w, "L")[0] == "−2.0"                       # (3·−3 + 10)·−2
+    press(qtbot, w, Qt.Key_Z, modifier=Qt.ControlModifier)
+    assert w.doc.graph.nodes[nid(w, "a")].value == 2.0
+    press(qtbot, w, Qt.Key_End)
+    assert card(w, "L") == ("−8.0", "1.0") and card(w, "a")[1] == "6.0"
+    press(qtbot, w, Qt.Key_Home)
+    assert s.cursor == 0
+    for label in "edL":
+        assert s.value_state(nid(w, label)) == "pending"
+    assert {label: card(w, label) for label in "abcdefL"} == start
+    assert start["e"][0] not in ("−9.0", "−6.0") and start["a"] == ("2.0", "")
+
+
+@pytest.mark.parametrize("n", [3, 1500])          # 1500: the vectorised fast path
+def test_stepping_back_over_a_recomputed_step_finds_it_pending(n):
+    from bpstudio.engine import Graph, Stepper
+    g = Graph(output=f"s{n}")
+    g.leaf("a", 2.0)
+    g.leaf("s0", 1.0)
+    for k in range(1, n + 1):
+        g.op(f"s{k}", "add", f"s{k - 1}", "a")
+    s = Stepper(g)
+    s.run_to_end()
+    s.set_leaf("a", 3.0)
+    assert s.value_state(f"s{n}") == "stale" and s.cursor == 0
+    s.run_to_end()
+    assert s.value(f"s{n}") == 1.0 + 3.0 * n and s.grad("a") == float(n)
+    s.reset()
+    assert all(s.value_state(f"s{k}") == "pending" for k in range(1, n + 1))
+    assert s.grads == [None] * len(s.grads)
