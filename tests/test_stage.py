@@ -56,3 +56,57 @@ def test_stepping_back_over_a_recomputed_step_finds_it_pending(n):
     s.reset()
     assert all(s.value_state(f"s{k}") == "pending" for k in range(1, n + 1))
     assert s.grads == [None] * len(s.grads)
+
+
+# ---- bpstudio --present FILE, then Esc --------------------------------------------------------
+
+def _launch(tmp_path, present: bool, then) -> dict:
+    """run_app with settings in tmp_path; `then(window)` runs once it is up."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from bpstudio.paths import EXAMPLES
+    from bpstudio.ui.app import run_app
+    from bpstudio.ui.window.main_window import MainWindow
+    for fmt in (QSettings.NativeFormat, QSettings.IniFormat):    # never the user's settings
+        QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path))
+    seen = {}
+
+    def act():
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, MainWindow) and w.isVisible():
+                then(w)
+                seen.update(chrome(w))
+                w.close()
+        QApplication.quit()
+
+    QTimer.singleShot(50, act)
+    assert run_app(str(EXAMPLES / "expression.json"), present=present) == 0
+    return seen
+
+
+def chrome(w) -> dict:
+    from PySide6.QtWidgets import QDockWidget, QToolBar
+    shown = {"menu": w.menuBar().isVisible(), "status": w.statusBar().isVisible(),
+             "presenting": w.presentation.active, "fullscreen": w.isFullScreen()}
+    for x in w.findChildren(QToolBar) + w.findChildren(QDockWidget):
+        if x.parent() is w:
+            shown[x.objectName() or x.windowTitle()] = x.isVisible()
+    return shown
+
+
+def test_present_then_escape_brings_the_window_back_and_nothing_leaks(qapp, tmp_path):
+    from PySide6.QtTest import QTest
+    normal = _launch(tmp_path / "a", False, lambda w: None)
+    assert normal["menu"] and not normal["presenting"] and sum(normal.values()) >= 4
+
+    def escape(w):
+        from PySide6.QtWidgets import QApplication
+        assert w.presentation.active and not w.menuBar().isVisible()
+        w.activateWindow()
+        for _ in range(20):
+            QApplication.processEvents()
+        assert QApplication.activeWindow() is w
+        QTest.keyClick(w.view, Qt.Key_Escape)
+    assert _launch(tmp_path / "b", True, escape) == normal
+    assert _launch(tmp_path / "b", False, lambda w: None) == normal     # the next launch

@@ -113,7 +113,9 @@ class Presentation(QObject):
 
     def _chrome_state(self) -> dict:
         w = self.w
-        return {"visible": {x: x.isVisible() for x in self._chrome()},
+        # isHidden, not isVisible: `--present` enters before the window is first shown,
+        # when nothing is visible yet, and leaving must bring the chrome back
+        return {"visible": {x: not x.isHidden() for x in self._chrome()},
                 "maximized": w.isMaximized(), "fullscreen": w.isFullScreen(),
                 "follow": w.view.follows(), "frame": w.view.frameShape(),
                 "hbar": w.view.horizontalScrollBarPolicy(),
