@@ -110,3 +110,30 @@ def test_present_then_escape_brings_the_window_back_and_nothing_leaks(qapp, tmp_
         QTest.keyClick(w.view, Qt.Key_Escape)
     assert _launch(tmp_path / "b", True, escape) == normal
     assert _launch(tmp_path / "b", False, lambda w: None) == normal     # the next launch
+
+
+# ---- a bare `bpstudio` ----------------------------------------------------------------------
+
+def test_bare_bpstudio_opens_an_untitled_copy_and_save_asks_where(qtbot, settings, tmp_path,
+                                                                  monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from bpstudio.paths import DEFAULT_EXAMPLE
+    from bpstudio.ui.app import initial_document
+    before = DEFAULT_EXAMPLE.read_bytes()
+    doc, error = initial_document(None)
+    assert error == "" and doc.path is None and len(doc.graph) == 7
+    w = make_window(qtbot, settings, doc)
+    assert "expression.json" not in w.windowTitle()
+    asked = []
+    target = tmp_path / "mine.json"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (asked.append(a[2]) or str(target), ""))
+    press(qtbot, w, Qt.Key_End)
+    type_into(qtbot, inspect(w, qtbot, "a").data_edit, "3")
+    w.view.setFocus()
+    press(qtbot, w, Qt.Key_S, modifier=Qt.ControlModifier)
+    assert len(asked) == 1 and "examples" not in asked[0]
+    assert target.exists() and DEFAULT_EXAMPLE.read_bytes() == before
+    assert w.doc.path == target
+    assert w.recent_files() == [str(target)]

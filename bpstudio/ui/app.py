@@ -24,11 +24,16 @@ def builtin_expression() -> Document:
 
 
 def initial_document(path: str | Path | None) -> tuple[Document, str]:
-    """(document, error text). Falls back to the built-in expression if loading fails."""
+    """(document, error text). Falls back to the built-in expression if loading fails.
+    Without a path: a copy of the default example, untitled (Save asks where; nothing
+    is ever written into resources/examples/)."""
     from .window.files import load_error_text
     target = Path(path) if path else DEFAULT_EXAMPLE
     try:
-        return Document.open(target), ""
+        doc = Document.open(target)
+        if path is None:
+            doc.path = doc.source = None
+        return doc, ""
     except Exception as exc:        # shown in a dialog once the window is up
         if path is None and not target.exists():
             return builtin_expression(), ""
