@@ -77,10 +77,11 @@ def _launch(tmp_path, present: bool, then) -> dict:
             if isinstance(w, MainWindow) and w.isVisible():
                 then(w)
                 seen.update(chrome(w))
+                w.setAttribute(Qt.WA_DeleteOnClose)      # the next test's window gets focus
                 w.close()
         QApplication.quit()
 
-    QTimer.singleShot(50, act)
+    QTimer.singleShot(0, act)
     assert run_app(str(EXAMPLES / "expression.json"), present=present) == 0
     return seen
 
