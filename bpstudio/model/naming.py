@@ -22,7 +22,7 @@ LEAF_TAG = "c"
 TAGS = {"add": "Σ", "sub": "Δ", "neg": "neg", "mul": "Π", "div": "q", "pow": "pow",
         "exp": "exp", "log": "log", "tanh": "tanh", "sigmoid": "σ", "relu": "relu",
         "max": "max", "sum": "Σ", "mean": "mean", "matmul": "mm", "sse": "sse", "mse": "mse"}
-_GENERATED = re.compile(r"v#?\d+")
+_GENERATED = re.compile(r"[a-z]+#?\d+")       # v17, add17 (importers), mul3 (snippets)
 _WORD = re.compile(r"[\w\[\],']+")
 
 
@@ -42,12 +42,12 @@ def _op_words() -> frozenset[str]:
 
 def is_unlabeled(nid: str, label: str, op: str, op_words=None) -> bool:
     """True when `label` says nothing about the node: empty, an op's symbol or name, or
-    an id made up by an importer (`v17`) standing in for a missing label."""
+    an id made up by an importer (`v17`, `add17`) standing in for a missing label."""
     op_words = op_words if op_words is not None else _op_words()
     label = (label or "").strip()
     if not label or label in op_words:
         return True
-    return label == nid and _GENERATED.fullmatch(nid) is not None
+    return label == nid and _GENERATED.fullmatch(nid) is not None and nid.rstrip("#0123456789") in ("v", op)
 
 
 def _prefix(nid: str) -> str:
