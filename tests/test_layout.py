@@ -10,6 +10,7 @@ import pytest
 
 from bpstudio.model.layout import (
     LAYER_GAP,
+    NODE_GAP,
     assign_layers,
     count_crossings,
     drawn_crossings,
@@ -43,7 +44,7 @@ def layers_of(positions):
     return [[node for _, node in sorted(by_x[x])] for x in sorted(by_x)]
 
 
-def assert_valid(positions, node_ids, edges, node_gap=90.0):
+def assert_valid(positions, node_ids, edges, node_gap=NODE_GAP):
     assert set(positions) == set(node_ids)
     for a, b in edges:
         assert positions[a][0] < positions[b][0], (a, b)

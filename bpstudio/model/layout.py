@@ -23,9 +23,10 @@ import numpy as np
 from ..engine.nogc import paused_gc as _gc_paused
 
 Position = tuple[float, float]
-# Centre to centre. A layer gap of 280 leaves ~110 scene units of edge between a
-# 144-wide card and the next layer's op circle: room for the step's number pill.
-LAYER_GAP, NODE_GAP = 280.0, 90.0
+# Centre to centre. A layer gap of 170 leaves ~30 scene units of edge between a
+# 122-wide card and the next layer's op circle (compact: ten layers fit the default
+# window with readable text; the step's pills may sit over the edge's ends).
+LAYER_GAP, NODE_GAP = 176.0, 84.0
 
 
 # --------------------------------------------------------------------------- graph

@@ -97,7 +97,7 @@ def paint_frame(painter: QPainter, s: Style, key: FrameKey) -> None:
     painter.drawLine(QPointF(card.left(), data_row.top()), QPointF(card.right(), data_row.top()))
     painter.setFont(s.caption_font)
     painter.setPen(s.caption_pen)
-    inset = 8 if leaf else geo.op_inset + 4
+    inset = 6.0 if leaf else geo.op_inset + 3.0     # node_item.caption_inset
     for row, caption in ((data_row, "data"), (grad_row, "grad")):
         painter.drawText(row.adjusted(inset, 0, 0, 0), Qt.AlignLeft | Qt.AlignVCenter, caption)
     painter.setBrush(Qt.NoBrush)

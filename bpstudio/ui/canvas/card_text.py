@@ -28,8 +28,8 @@ PILL_DIGITS = 3                           # the first value on a tensor's edge p
 GRID_MAX = 4                              # rows and columns shown in full
 CELL_SEP = "  "
 EXACT = 1e-9                              # relative error below which rounding is "exact"
-REFERENCE_SCALE = 1.12                    # cards are sized for the largest theme text
-TENSOR_PILL_ROOM = 50.0                   # "2×2 [−0.105, …]" is 6 characters longer than "−0.001892"
+REFERENCE_SCALE = 1.0                     # every theme draws text at this size (zoom enlarges)
+TENSOR_PILL_ROOM = 16.0                   # tensor pills ("2×2 [−0.105, …]") are longer than scalar ones
 
 
 def short_number(x, digits: int = SCALAR_DIGITS, max_chars: int = SCALAR_CHARS) -> str:
@@ -116,7 +116,7 @@ def _reference() -> tuple[float, float, float, float]:
     caption = QFontMetricsF(_font(t.font_family, t.caption_px * REFERENCE_SCALE))
     cell = max(number.horizontalAdvance("8" * CELL_CHARS),
                number.horizontalAdvance(MINUS + "8.888e-8"))
-    return cell, number.height(), caption.horizontalAdvance("grad ") + 2, number.horizontalAdvance("0")
+    return cell, number.height(), caption.horizontalAdvance("grad") + 3, number.horizontalAdvance("0")
 
 
 @lru_cache(maxsize=64)
@@ -129,7 +129,7 @@ def card_geometry(shape: tuple) -> CardGeometry:
     rows, cols = grid_shape(shape) or (2, 2)          # a big tensor: min / max
     cell, line, caption, gap = _reference()
     g = GEOMETRY
-    width = g.op_inset + 4 + caption + 12 + cols * cell + (cols - 1) * 2 * gap + 8
+    width = g.op_inset + 3 + caption + 9 + cols * cell + (cols - 1) * 2 * gap + 5   # node_item
     row = max((g.height - g.header) / 2, rows * line + 8)
     return CardGeometry(width=max(g.width, math.ceil(width)), height=math.ceil(g.header + 2 * row),
                         header=g.header, radius=g.radius, op_radius=g.op_radius,

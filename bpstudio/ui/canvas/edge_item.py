@@ -26,7 +26,7 @@ SPOT_STEP = 12.0            # pill positions tried along the edge, this far apar
 SPOT_REACH = 160.0          # ... up to this far from the preferred one
 _SPOT_OFFSETS = np.concatenate([[0.0], np.outer(np.arange(1, SPOT_REACH // SPOT_STEP + 1) * SPOT_STEP,
                                                 [1.0, -1.0]).ravel()])   # 0, +12, -12, +24 ...
-_ROWS = np.array([[0.0], [-1.0], [1.0]])    # on the edge, a row above, a row below
+_ROWS = np.array([[0.0], [-1.0], [1.0], [-2.0], [2.0], [-3.0], [3.0]])   # on the edge, rows above and below
 _PATH_RECORD = np.dtype([("kind", ">i4"), ("x", ">f8"), ("y", ">f8")])
 
 

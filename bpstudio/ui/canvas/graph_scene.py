@@ -137,7 +137,8 @@ class GraphScene(QGraphicsScene):
             self.setSceneRect(QRectF(-200, -200, 400, 400))
             return
         lo, hi = xy.min(axis=0), xy.max(axis=0)
-        pad = 90.0 + self._edges.overhang()          # bigger cards (tensors) need more
+        g = self._style.geo                            # card, op circle, glow; tensors more
+        pad = np.array([g.width / 2 + 30.0, g.height / 2 + 24.0]) + self._edges.overhang()
         self.setSceneRect(QRectF(*(lo - pad), *(hi - lo + 2 * pad)))
 
     def _label_text(self, nid: str) -> str:
@@ -232,6 +233,14 @@ class GraphScene(QGraphicsScene):
         rec = self._doc.stepper.current
         return rec.node if rec is not None else None
 
+    def output_node(self) -> str | None:
+        out = self._doc.graph.output
+        return out if out in self._items else None
+
+    def focus_point(self, node_id: str) -> QPointF:
+        """Where the view centres to show `node_id` (a folded node: at its group's card)."""
+        return self._items[node_id].pos()
+
     def _highlight_step(self) -> None:
         """Light the current node, its inputs and the edges between them."""
         node = self._highlight.apply(self._doc.stepper, self._hidden)
@@ -278,6 +287,17 @@ class GraphScene(QGraphicsScene):
 
     def view_scale(self) -> float:
         return self._view_scale
+
+    def text_px(self) -> float:
+        """Pixel size of the smallest title or number font of the cards (at 100 %)."""
+        s = self._style
+        return float(min(s.label_font.pixelSize(), s.number_font.pixelSize()))
+
+    def map_points(self, limit: int) -> list:
+        """Card centres for the overview map (every n-th of a huge graph)."""
+        xy = self._edges.positions
+        step = max(1, len(xy) // max(limit, 1))
+        return xy[::step].tolist()
 
     @contextmanager
     def unselected(self):

@@ -1,5 +1,10 @@
 """The canvas view: wheel zoom around the cursor, drag the background to pan,
-fit, and an optional "follow" that keeps the current step's node in sight."""
+a readable fit, and an optional "follow" that keeps the current step's node in sight.
+
+Fit never shrinks the cards' text below READABLE_PX on screen (font pixel size × zoom,
+times the window's text size): a graph that does not fit that way is shown around
+the current step (or the output) with the overview map (minimap.py) in a corner.
+"""
 from __future__ import annotations
 
 from PySide6.QtCore import QEasingCurve, QPointF, QRectF, QVariantAnimation
@@ -7,9 +12,12 @@ from PySide6.QtGui import QPainter, QTransform
 from PySide6.QtWidgets import QGraphicsView
 
 from .graph_scene import GraphScene
+from .minimap import OverviewMap
 
 MIN_SCALE, MAX_SCALE = 1e-4, 6.0
-FIT_MAX_SCALE = 1.6        # a three-node graph should not fill the screen with one card
+READABLE_PX = 11.0         # the smallest card text Fit allows, in screen pixels
+FIT_MAX_PX = 22.0          # Fit enlarges a small graph up to text of this size
+FIT_MAX_SCALE = 1.6        # the same for headless renders (export.fitted), as a zoom
 STEP_FACTOR = 1.25
 
 
@@ -24,8 +32,11 @@ class GraphView(QGraphicsView):
         self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
         self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
         self._follow = False
+        self._text_scale = 1.0
         self._animation: QVariantAnimation | None = None
+        self.overview_map = OverviewMap(self)
         scene.current_node_changed.connect(self._on_current_node)
+        scene.current_node_changed.connect(self._map_changed)
         self._scale_changed()
 
     def graph_scene(self) -> GraphScene:
@@ -37,6 +48,40 @@ class GraphView(QGraphicsView):
 
     def _scale_changed(self) -> None:
         self.graph_scene().set_view_scale(self.scale_factor())
+        self.overview_map.sync()
+
+    def _map_changed(self, *_args) -> None:
+        if self.overview_map.isVisible():
+            self.overview_map.update()
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:
+        super().scrollContentsBy(dx, dy)
+        self.overview_map.sync()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.overview_map.sync()
+
+    # ---- readable text ------------------------------------------------------------------
+    def set_text_scale(self, scale: float) -> None:
+        """The window's text size (Ctrl+= / Ctrl+− / Ctrl+0): the canvas zooms with it,
+        so its text grows and shrinks like the panels', and Fit keeps the factor."""
+        scale = float(scale)
+        if scale > 0 and scale != self._text_scale:
+            ratio, self._text_scale = scale / self._text_scale, scale
+            self.zoom_by(ratio)
+
+    def text_scale(self) -> float:
+        return self._text_scale
+
+    def readable_scale(self, px: float = READABLE_PX) -> float:
+        """The zoom at which the cards' smallest title / number font is `px` on screen
+        (times the text size)."""
+        return px * self._text_scale / self.graph_scene().text_px()
+
+    def text_px_on_screen(self) -> float:
+        """The cards' smallest title / number font as drawn now, in screen pixels."""
+        return self.graph_scene().text_px() * self.scale_factor()
 
     def zoom_by(self, factor: float, around_cursor: bool = False) -> None:
         current = self.scale_factor()
@@ -57,20 +102,37 @@ class GraphView(QGraphicsView):
     def set_zoom(self, scale: float) -> None:
         self.zoom_by(scale / self.scale_factor())
 
-    def fit(self) -> None:
-        """Show the whole graph (never magnified beyond FIT_MAX_SCALE)."""
+    def fit(self, px: float = READABLE_PX, focus: str | None = None,
+            max_px: float = FIT_MAX_PX) -> bool:
+        """Show the whole graph if its text is >= `px` on screen that way (a small
+        graph is enlarged, up to `max_px`); else zoom to text of `px` around `focus`
+        (default: the current step's node, else the output) and show the overview map.
+        True if the whole graph is shown."""
         rect = self.graph_scene().sceneRect()
         if rect.isEmpty():
-            return
+            return True
         # As fitInView (2 px margin), but for the viewport without scroll bars: they
         # go once the graph fits, and fitInView would measure with them still there
         # (export.fitted computes the same zoom for headless renders).
         room = self.maximumViewportSize()
-        zoom = min((room.width() - 4) / rect.width(), (room.height() - 4) / rect.height(),
-                   FIT_MAX_SCALE)
+        whole = min((room.width() - 4) / rect.width(), (room.height() - 4) / rect.height())
+        readable = self.readable_scale(px)
+        fits = whole >= readable * 0.999
+        zoom = min(whole, max(readable, self.readable_scale(max_px))) if fits else readable
         self.setTransform(QTransform.fromScale(zoom, zoom))
-        self.centerOn(rect.center())
+        if fits:
+            self.centerOn(rect.center())
+        else:
+            self.centerOn(self._focus_point(focus))
         self._scale_changed()
+        return fits
+
+    def _focus_point(self, focus: str | None) -> QPointF:
+        scene = self.graph_scene()
+        node = focus or scene.current_node() or scene.output_node()
+        if node:
+            return scene.focus_point(node)
+        return scene.sceneRect().center()
 
     def wheelEvent(self, event) -> None:
         delta = event.angleDelta().y() or event.angleDelta().x()

@@ -22,7 +22,8 @@ PENDING_TEXT = "·"
 PENDING, COMPUTED, STALE = "pending", "computed", "stale"
 _FLAGS = QGraphicsItem.ItemIsSelectable | QGraphicsItem.ItemIsMovable
 CELL_SEP = "  "          # between the numbers of one row of a tensor's text
-MARK_ROOM = 12           # after the caption: the ✓ / ↻ mark of the grad row
+MARK_ROOM = 9            # after the caption: the ✓ / ↻ mark of the grad row
+RIGHT_PAD = 5            # right of the numbers
 ARROW_ROOM = 18.0        # right of a card: a backward step's arrowhead (edge_item._arrow)
 
 
@@ -202,10 +203,9 @@ class NodeItem(QGraphicsRectItem):
         return card_rect(self._style, self.geo)
 
     def keep_clear(self) -> QRectF:
-        """Scene area an edge's pill must not cover: the card, its op circle and, on
-        the right, where a backward step's arrowhead lands."""
-        m = self.geo.margin                     # the bounds are that plus a margin
-        return self.sceneBoundingRect().adjusted(m, m, ARROW_ROOM - m, -m)
+        """Scene area an edge's pill must not cover: the card's title and numbers (the
+        compact layout's edges are short; a pill may sit over the op circle)."""
+        return self.card_rect().translated(self.pos()).adjusted(-2, -2, 2, 2)
 
     def _fit_bounds(self) -> None:
         bounds = self._style.cache.setdefault("bounds", {})
@@ -283,16 +283,16 @@ class NodeItem(QGraphicsRectItem):
         if isinstance(text, list):
             self._paint_grid(painter, s, row, text)
         else:
-            painter.drawStaticText(QPointF(row.right() - 8 - width, top), text)
+            painter.drawStaticText(QPointF(row.right() - RIGHT_PAD - width, top), text)
 
     def _text_left(self, s: Style, row: QRectF) -> float:
         """Where the ✓ / ↻ mark goes: after the row's caption."""
-        return row.left() + (8 if self._leaf else self.geo.op_inset + 4) + s.caption_width
+        return row.left() + caption_inset(self.geo, self._leaf) + s.caption_width
 
     def _paint_grid(self, painter: QPainter, s: Style, row: QRectF, rows: list) -> None:
         """A tensor's numbers, right-aligned in equal columns after the caption."""
         cols = max(len(r) for r in rows)
-        right = row.right() - 8
+        right = row.right() - RIGHT_PAD
         slot = (right - self._text_left(s, row) - MARK_ROOM) / cols
         y = row.center().y() - len(rows) * s.number_height / 2
         for cells in rows:
@@ -317,9 +317,14 @@ class NodeItem(QGraphicsRectItem):
                              "✓" if self._badge else "✗")
 
 
+def caption_inset(geo: CardGeometry, leaf: bool) -> float:
+    """Card edge to the "data" / "grad" caption (past the op circle's overlap)."""
+    return 6.0 if leaf else geo.op_inset + 3.0
+
+
 def number_room(s: Style, geo: CardGeometry) -> float:
     """How wide a number on a scalar card may be (wider ones are elided)."""
-    return geo.width - 16 - s.caption_width - 14
+    return geo.width - caption_inset(geo, False) - s.caption_width - MARK_ROOM - RIGHT_PAD
 
 
 def _number_colour(s: Style, state: str):

@@ -14,16 +14,18 @@ from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPen, QStaticTex
 
 @dataclass(frozen=True)
 class CardGeometry:
-    """Sizes in scene units (1 unit = 1 pixel at 100 % zoom). With the layout's default
-    gaps (280 between layers, 90 between rows) each edge gets ~110 units. A tensor's
-    card has a geometry of its own (card_text.card_geometry)."""
-    width: float = 144.0          # room for 9 characters of numbers in every theme
-    height: float = 68.0
-    header: float = 22.0          # label row; data and grad rows share the rest
-    radius: float = 8.0
-    op_radius: float = 16.0
+    """Sizes in scene units (1 unit = 1 pixel at 100 % zoom). Compact, so a dense graph
+    (seed 003's 2-2-2 network, ten layers) fits the default window with its text at
+    >= 11 px: with the layout's default gaps (170 between layers, 74 between rows)
+    each edge gets ~34 units. A tensor's card has a geometry of its own
+    (card_text.card_geometry)."""
+    width: float = 122.0          # room for 9 characters of numbers (condensed, 14 px)
+    height: float = 58.0
+    header: float = 20.0          # label row; data and grad rows share the rest
+    radius: float = 7.0
+    op_radius: float = 12.0
     op_gap: float = -6.0          # circle edge to card edge: < 0 overlaps, a gate on the card
-    margin: float = 16.0          # room around the card for highlight, outline, badges
+    margin: float = 14.0          # room around the card for highlight, outline, badges
 
     @property
     def op_center_x(self) -> float:
@@ -75,12 +77,12 @@ class Theme:
     check_bad: str = "#d1242f"
     note: str = "#e0a800"
     overview_card: str = "#9aa3ad"
-    font_family: str = "DejaVu Sans"
-    number_family: str = "DejaVu Sans Mono"
+    font_family: str = "DejaVu Sans Condensed"     # condensed: more text per card width
+    number_family: str = "DejaVu Sans Condensed"   # its digits are all one width
     label_px: float = 14.0
-    number_px: float = 13.0
-    caption_px: float = 9.5
-    op_px: float = 15.0
+    number_px: float = 14.0
+    caption_px: float = 10.0
+    op_px: float = 14.0
     edge_label_px: float = 13.0
     font_scale: float = 1.0
     border_width: float = 1.3
@@ -104,13 +106,14 @@ class Theme:
 
     @classmethod
     def projector(cls) -> "Theme":
-        """High contrast, bolder lines and slightly larger text for the back row."""
+        """High contrast and bolder lines for the back row (the text is made big by the
+        presentation's zoom, so the cards keep their layout)."""
         return cls(name="projector", background="#ffffff", card="#ffffff",
                    card_border="#30363d", header="#e8ecf0", leaf_header="#d6e4f7",
                    text="#000000", caption="#4a525a", pending="#9aa0a6", stale="#8a9097",
                    current="#ff5a00", edge="#7b828a", grad_positive="#0b4fd0",
                    grad_negative="#c8102e", overview_card="#59616a",
-                   font_scale=1.12, border_width=2.0, edge_width=2.2, current_width=8.0)
+                   border_width=2.0, edge_width=2.2, current_width=8.0)
 
     def scaled(self, font_scale: float) -> "Theme":
         return replace(self, font_scale=font_scale)
@@ -169,7 +172,7 @@ class Style:
         self.label_height = self.label_metrics.height()
         self.number_height = self.number_metrics.height()
         self.caption_height = caption_metrics.height()
-        self.caption_width = caption_metrics.horizontalAdvance("grad ") + 2
+        self.caption_width = caption_metrics.horizontalAdvance("grad") + 3
         self.final_mark = _static("✓")
         self.stale_mark = _static("↻")
 

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QDockWidget, QFrame, QToolBar, QVBoxLayout, QWidge
 from ..canvas.theme import Theme
 from .widgets import KeyOverlay, PresentBar, StepBadge
 
-READABLE_SCALE = 1.1           # entering never zooms out further: card numbers ≥ 16 px
-PRESENT_MAX_SCALE = 2.0        # a small graph fills the screen, up to this zoom
+PRESENT_PX = 18.0              # entering never zooms out further: card text >= 18 px
+PRESENT_MAX_PX = 30.0          # a small graph fills the screen, up to text of this size
 MESSAGE_MS = 6000
 SCALE_MIN, SCALE_MAX, SCALE_STEP = 0.6, 2.5, 1.12
 
@@ -26,7 +26,7 @@ def projector_dark() -> Theme:
     """The dark canvas with the projector theme's heavier lines and larger text."""
     return replace(Theme.dark(), name="projector-dark", background="#111215", card="#24262c",
                    card_border="#a3aab2", header="#31343b", leaf_header="#293a52",
-                   text="#ffffff", caption="#b9bfc7", edge="#7f868e", font_scale=1.12,
+                   text="#ffffff", caption="#b9bfc7", edge="#7f868e",
                    border_width=2.0, edge_width=2.2, current_width=8.0)
 
 
@@ -42,7 +42,7 @@ class Presentation(QObject):
         self.w = window
         self.active = False
         self.use_fullscreen = True          # tests size the window themselves
-        self._framed_at: float | None = None  # the zoom frame() chose, while untouched
+        self._framed_at: tuple | None = None  # (zoom, cursor) frame() chose, while untouched
         self._saved: dict | None = None
         self.bar = PresentBar()
         self.bar.hide()
@@ -103,7 +103,16 @@ class Presentation(QObject):
         if self.use_fullscreen and not saved.get("fullscreen"):
             w.showMaximized() if saved.get("maximized") else w.showNormal()
         w.apply_theme()
+        self._restore_view(saved)
+        QTimer.singleShot(0, lambda: self._restore_view(saved))   # after the window resized
         self.toggled.emit(False)
+
+    def _restore_view(self, saved: dict) -> None:
+        """The normal window's zoom and centre, as they were before presenting."""
+        if self.active or "zoom" not in saved:
+            return
+        self.w.view.set_zoom(saved["zoom"])
+        self.w.view.centerOn(saved["center"])
 
     def _chrome(self) -> list[QWidget]:
         w = self.w
@@ -118,25 +127,23 @@ class Presentation(QObject):
         return {"visible": {x: not x.isHidden() for x in self._chrome()},
                 "maximized": w.isMaximized(), "fullscreen": w.isFullScreen(),
                 "follow": w.view.follows(), "frame": w.view.frameShape(),
+                "zoom": w.view.scale_factor(), "center": w.view.visible_scene_rect().center(),
                 "hbar": w.view.horizontalScrollBarPolicy(),
                 "vbar": w.view.verticalScrollBarPolicy()}
 
     def frame(self) -> None:
-        """The whole graph if it is legible that way, else the current node, close up."""
+        """The whole graph if its text is >= PRESENT_PX that way, else the current
+        node (or the output) close up, with the overview map (GraphView.fit)."""
         view = self.w.view
-        rect, port = view.graph_scene().sceneRect(), view.viewport().rect()
-        if rect.isEmpty() or port.isEmpty():
+        if view.graph_scene().sceneRect().isEmpty() or view.viewport().rect().isEmpty():
             return
-        fit = 0.96 * min(port.width() / rect.width(), port.height() / rect.height())
-        if fit >= READABLE_SCALE:
-            view.set_zoom(min(fit, PRESENT_MAX_SCALE))
-            view.centerOn(rect.center())
-        else:
-            view.set_zoom(READABLE_SCALE)
-            node = view.graph_scene().current_node() or self.w.doc.graph.output
-            if node:
-                view.center_on_node(node, animate=False)
-        self._framed_at = view.scale_factor()
+        view.fit(PRESENT_PX, max_px=PRESENT_MAX_PX)
+        self._framed_at = (view.scale_factor(), self.w.doc.stepper.cursor)
+
+    def _untouched(self) -> bool:
+        """Neither zoomed nor stepped since frame(): a resize may frame again (the
+        screen settling after entering), never after a step (Home keeps the zoom)."""
+        return self._framed_at == (self.w.view.scale_factor(), self.w.doc.stepper.cursor)
 
     def forget_frame(self) -> None:
         """The view was set otherwise (a file's saved view): resizes keep it."""
@@ -200,6 +207,6 @@ class Presentation(QObject):
             self.badge.place()
             if self.keys.isVisible():
                 self.keys.place()
-            if self.active and self._framed_at == self.w.view.scale_factor():
+            if self.active and self._untouched():
                 QTimer.singleShot(0, self.frame)     # the screen settled: frame it again
         return False

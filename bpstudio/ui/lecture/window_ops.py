@@ -144,6 +144,7 @@ class LectureOps:
         self.settings.setValue("textScale", self.text_scale)
         self.step_panel.set_text_scale(self.text_scale)
         self.presentation.set_text_scale(self.text_scale)
+        self.view.set_text_scale(self.text_scale)         # the canvas text too (by zoom)
         self.show_message(f"text size {round(self.text_scale * 100)} %", 3000)
 
     def canvas_theme(self) -> Theme:

@@ -66,6 +66,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.set_document(document)
         self.step_panel.set_text_scale(self.text_scale)
         self.presentation.set_text_scale(self.text_scale)
+        self.view.set_text_scale(self.text_scale)
         if self.settings.value("darkCanvas", False) in (True, "true"):
             self.actions_.dark.setChecked(True)
         else:
@@ -80,7 +81,11 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
 
     def _build_docks(self, document: Document) -> None:
         self.inspector = Inspector(push=self.undo_stack.push)
-        self.inspector_dock = self._dock("Inspector", self.inspector, Qt.RightDockWidgetArea)
+        inspector = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
+        inspector.setWidget(self.inspector)
+        # Below, beside the chain rule: the canvas keeps the window's full width (a
+        # ten-layer graph fits with readable text; see GraphView.fit).
+        self.inspector_dock = self._dock("Inspector", inspector, Qt.BottomDockWidgetArea)
         self.step_panel = StepPanel(push=self.undo_stack.push)
         self.step_dock = self._dock("Chain rule", self.step_panel, Qt.BottomDockWidgetArea)
         self.step_dock.dockLocationChanged.connect(self._step_dock_moved)
@@ -88,9 +93,10 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         scroll = QScrollArea(widgetResizable=True, frameShape=QScrollArea.NoFrame)
         scroll.setWidget(self.training)        # its plots may be squeezed, not the canvas
         self.training_dock = self._dock("Training", scroll, Qt.BottomDockWidgetArea)
+        self.splitDockWidget(self.step_dock, self.inspector_dock, Qt.Horizontal)
         self.tabifyDockWidget(self.step_dock, self.training_dock)
         self.step_dock.raise_()
-        self.resizeDocks([self.inspector_dock], [340], Qt.Horizontal)
+        self.resizeDocks([self.step_dock, self.inspector_dock], [1000, 400], Qt.Horizontal)
         self.resizeDocks([self.step_dock], [250], Qt.Vertical)
         self._dock_heights = DockHeights(self, {self.step_dock: 250, self.training_dock: 560})
 
@@ -234,6 +240,12 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.markers.sync(self.doc.breakpoints())
         self.nonfinite = NonFiniteTracker(self.doc)
         self._cursor_moved(self.doc.stepper.cursor, self.doc.stepper.cursor)
+        self.refit()
+
+    def refit(self) -> None:
+        """After the graph changed shape (step into, collapse, folding): fit again,
+        readably (around the current step if the whole graph is too big)."""
+        self.presentation.frame() if self.presentation.active else self.view.fit()
 
     def _training_diverged(self, epoch: int, node_id: str) -> None:
         node = self.doc.graph.nodes.get(node_id)

@@ -1,0 +1,98 @@
+"""The overview map: a small picture of the whole graph in a corner of the canvas,
+shown only while the view shows part of it (a graph too big to read whole). Dots are
+the cards, the orange frame is what the view shows; a click or drag moves the view
+there. A child widget of the view (it draws over the viewport, not in the scene).
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+MAP_W, MAP_H, MARGIN = 220, 140, 10
+MAX_DOTS = 4000               # a huge graph: every n-th card is enough for a map
+
+
+class OverviewMap(QWidget):
+    def __init__(self, view):
+        super().__init__(view)
+        self._view = view
+        self.setFixedSize(MAP_W, MAP_H)
+        self.setCursor(Qt.PointingHandCursor)
+        self.setToolTip("overview: click to move the view there")
+        self.hide()
+
+    # ---- geometry ------------------------------------------------------------------
+    def place(self) -> None:
+        port = self._view.viewport().geometry()
+        self.move(port.right() - MAP_W - MARGIN, port.bottom() - MAP_H - MARGIN)
+
+    def _frame(self) -> tuple[QRectF, float]:
+        """(scene rect, map pixels per scene unit), the scene centred in the map."""
+        rect = self._view.graph_scene().sceneRect()
+        k = min((MAP_W - 8) / max(rect.width(), 1.0), (MAP_H - 8) / max(rect.height(), 1.0))
+        return rect, k
+
+    def to_map(self, p: QPointF) -> QPointF:
+        rect, k = self._frame()
+        ox = (MAP_W - rect.width() * k) / 2
+        oy = (MAP_H - rect.height() * k) / 2
+        return QPointF(ox + (p.x() - rect.left()) * k, oy + (p.y() - rect.top()) * k)
+
+    def to_scene(self, p: QPointF) -> QPointF:
+        rect, k = self._frame()
+        ox = (MAP_W - rect.width() * k) / 2
+        oy = (MAP_H - rect.height() * k) / 2
+        return QPointF(rect.left() + (p.x() - ox) / k, rect.top() + (p.y() - oy) / k)
+
+    def sync(self) -> None:
+        """Show when the view does not show the whole graph; repaint the frame."""
+        scene = self._view.graph_scene()
+        if scene is None:
+            return
+        whole = self._view.visible_scene_rect().adjusted(-2, -2, 2, 2).contains(scene.sceneRect())
+        self.setVisible(not whole)
+        if not whole:
+            self.place()
+            self.raise_()
+            self.update()
+
+    # ---- painting and clicks -----------------------------------------------------------
+    def paintEvent(self, event) -> None:
+        scene = self._view.graph_scene()
+        s = scene.style()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.Antialiasing, True)
+        back = QColor(s.color["background"])
+        back.setAlpha(235)
+        p.setPen(QPen(s.color["card_border"], 1))
+        p.setBrush(back)
+        p.drawRoundedRect(QRectF(0.5, 0.5, MAP_W - 1, MAP_H - 1), 6, 6)
+        p.setPen(Qt.NoPen)
+        p.setBrush(s.color["overview_card"])
+        for x, y in scene.map_points(MAX_DOTS):
+            c = self.to_map(QPointF(x, y))
+            p.drawRect(QRectF(c.x() - 1.5, c.y() - 1, 3, 2))
+        node = scene.current_node()
+        if node:
+            p.setBrush(s.color["current"])
+            c = self.to_map(scene.node_item(node).pos())
+            p.drawEllipse(c, 3.5, 3.5)
+        view = self._view.visible_scene_rect()
+        p.setBrush(Qt.NoBrush)
+        p.setPen(QPen(s.color["current"], 2))
+        p.drawRect(QRectF(self.to_map(view.topLeft()), self.to_map(view.bottomRight())))
+        p.end()
+
+    def mousePressEvent(self, event) -> None:
+        self._jump(event.position())
+        event.accept()
+
+    def mouseMoveEvent(self, event) -> None:
+        if event.buttons() & Qt.LeftButton:
+            self._jump(event.position())
+        event.accept()
+
+    def _jump(self, pos: QPointF) -> None:
+        self._view.centerOn(self.to_scene(pos))
+        self.sync()
