@@ -104,7 +104,7 @@ class Presentation(QObject):
             w.showMaximized() if saved.get("maximized") else w.showNormal()
         w.apply_theme()
         self._restore_view(saved)
-        QTimer.singleShot(0, lambda: self._restore_view(saved))   # after the window resized
+        QTimer.singleShot(0, self, lambda: self._restore_view(saved))   # after the resize
         self.toggled.emit(False)
 
     def _restore_view(self, saved: dict) -> None:
