@@ -138,3 +138,64 @@ def test_bare_bpstudio_opens_an_untitled_copy_and_save_asks_where(qtbot, setting
     assert target.exists() and DEFAULT_EXAMPLE.read_bytes() == before
     assert w.doc.path == target
     assert w.recent_files() == [str(target)]
+
+
+# ---- the command line says what it does ------------------------------------------------------
+
+def _all_parsers():
+    import argparse
+
+    from bpstudio.cli.main import _app_parser, _parser
+    top = _parser()
+    sub = next(a for a in top._actions if isinstance(a, argparse._SubParsersAction))
+    return [_app_parser(), top, *sub.choices.values()]
+
+
+def test_version_help_and_the_help_command(capsys):
+    from bpstudio import __version__
+    from bpstudio.cli.main import COMMANDS, main
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0 and capsys.readouterr().out == f"bpstudio {__version__}\n"
+    assert main(["help"]) == 0
+    out, err = capsys.readouterr()
+    assert "no such file" not in out + err and err == ""
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0 and capsys.readouterr().out == out
+    for name in COMMANDS:                                # one line each, with what it does
+        (line,) = [x for x in out.splitlines() if x.startswith(f"  {name} ")]
+        assert len(line.split(None, 1)[1]) > 20
+    with pytest.raises(SystemExit) as exit_:
+        main(["help", "check"])
+    assert exit_.value.code == 0 and "--tol" in capsys.readouterr().out
+    assert main(["help", "nonsense"]) == 2
+
+
+def test_every_option_has_help_text():
+    import argparse
+    for parser in _all_parsers():
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            assert action.help and action.help != argparse.SUPPRESS, (parser.prog, action.dest)
+
+
+def test_the_readmes_sample_output_is_what_the_cli_prints(capsys, monkeypatch):
+    import re
+    import shlex
+
+    from bpstudio.cli.main import main
+    from bpstudio.paths import RESOURCES
+    root = RESOURCES.parent
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    samples = re.findall(r"```console\n(.*?)```", readme, re.S)
+    runs = [chunk for sample in samples for chunk in sample.split("$ ")[1:]]
+    assert len(runs) >= 2
+    monkeypatch.chdir(root)
+    for chunk in runs:
+        command, _, expected = chunk.partition("\n")
+        args = shlex.split(command)
+        assert args[0] == "bpstudio"
+        assert main(args[1:]) == 0
+        assert capsys.readouterr().out == expected, command

@@ -10,11 +10,14 @@ from .common import _jsonable, _load, _print_table
 
 def add_parser(sub) -> None:
     c = sub.add_parser("check", help="central-difference check of every leaf's grad")
-    c.add_argument("file")
-    c.add_argument("--row", type=int, default=None)
-    c.add_argument("--eps", type=float, default=1e-6)
-    c.add_argument("--tol", type=float, default=1e-6)
-    c.add_argument("--json", action="store_true")
+    c.add_argument("file", help="a .json graph or a micrograd-style .py snippet")
+    c.add_argument("--row", type=int, default=None, metavar="K",
+                   help="bind dataset row K first (default 0)")
+    c.add_argument("--eps", type=float, default=1e-6,
+                   help="the central difference's step (default 1e-6)")
+    c.add_argument("--tol", type=float, default=1e-6,
+                   help="largest relative error that passes (default 1e-6)")
+    c.add_argument("--json", action="store_true", help="print the results as JSON")
     c.set_defaults(func=cmd_check)
 
 

@@ -13,9 +13,9 @@ from .common import _jsonable, _load, _print_table
 
 def add_parser(sub) -> None:
     g = sub.add_parser("grad", help="forward + backward; print every node's data and grad")
-    g.add_argument("file")
-    g.add_argument("--row", type=int, default=None, help="bind dataset row K (default 0)")
-    g.add_argument("--json", action="store_true")
+    g.add_argument("file", help="a .json graph or a micrograd-style .py snippet")
+    g.add_argument("--row", type=int, default=None, metavar="K", help="bind dataset row K (default 0)")
+    g.add_argument("--json", action="store_true", help="print the output, data and grads as JSON")
     g.set_defaults(func=cmd_grad)
 
 

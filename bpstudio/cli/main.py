@@ -9,13 +9,16 @@ import argparse
 import sys
 from pathlib import Path
 
+from .. import __version__
 from .common import CliError
 
 COMMANDS = ("grad", "check", "train", "render")
+VERSION = f"bpstudio {__version__}"
 
 
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bpstudio", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=VERSION, help="print the version")
     sub = p.add_subparsers(dest="command", required=True)
     from . import check, grad
     grad.add_parser(sub)
@@ -38,12 +41,37 @@ def _add_optional_commands(sub) -> None:
 
 
 def _app_parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="bpstudio", description="Open the bpstudio window (default: a built-in example). "
-        "Headless commands: bpstudio {grad,check,train,render} --help")
-    p.add_argument("file", nargs="?", help="a .json graph or a micrograd-style .py snippet")
-    p.add_argument("--present", action="store_true", help="start in presentation mode")
+    p = _Parser(prog="bpstudio", usage="bpstudio [-h] [--version] [--present] [FILE]\n"
+                "       bpstudio COMMAND [options] FILE",
+                description="Open the bpstudio window on FILE (default: a copy of the built-in\n"
+                "example), or run a command without a window.",
+                epilog=_commands_text(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("file", nargs="?", metavar="FILE",
+                   help="a .json graph or a micrograd-style .py snippet")
+    p.add_argument("--present", action="store_true",
+                   help="start in presentation mode (full screen; Esc leaves)")
+    p.add_argument("--version", action="version", version=VERSION, help="print the version")
     return p
+
+
+def _commands_text() -> str:
+    """The commands, one line each, for `bpstudio --help`."""
+    sub = next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction))
+    rows = [(a.dest, a.help) for a in sub._choices_actions]
+    rows.append(("help", "this help; `bpstudio help COMMAND`: that command's options"))
+    width = max(len(name) for name, _ in rows)
+    lines = [f"  {name:<{width}}  {text}" for name, text in rows]
+    return "commands (bpstudio COMMAND --help lists its options):\n" + "\n".join(lines)
+
+
+def _help(topic: list[str]) -> int:
+    """`bpstudio help [COMMAND]`."""
+    if topic and topic[0] in COMMANDS:
+        _parser().parse_args([topic[0], "--help"])      # prints and exits 0
+    elif topic:
+        raise CliError(f"help: no command {topic[0]!r} (commands: {', '.join(COMMANDS)})")
+    _app_parser().print_help()
+    return 0
 
 
 class _Parser(argparse.ArgumentParser):
@@ -56,6 +84,8 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv and argv[0] == "help":
+            return _help(argv[1:])
         if argv and argv[0] in COMMANDS:
             args = _parser().parse_args(argv)
             return args.func(args)

@@ -19,20 +19,20 @@ DEFAULT_SCALE = 2.0  # keep in step with ui/render.py
 def add_parser(sub) -> None:
     r = sub.add_parser("render", help="draw the canvas at a step to PNG, SVG, DOT or GIF",
                        description="Draw what the app's canvas shows at step N, with no window.")
-    r.add_argument("file")
+    r.add_argument("file", help="a .json graph or a micrograd-style .py snippet")
     r.add_argument("-o", "--output", metavar="OUT",
                    help="OUT.png, OUT.svg, OUT.dot or OUT.gif (the whole pass, animated)")
     r.add_argument("--frames", metavar="DIR",
                    help="also (or instead) write the whole pass as DIR/frame-NNN.png")
     r.add_argument("--step", type=int, default=None,
                    help="the cursor to draw (default: where the file was saved)")
-    r.add_argument("--theme", choices=THEMES, default="light")
+    r.add_argument("--theme", choices=THEMES, default="light", help="canvas colours (default light)")
     r.add_argument("--scale", type=float, default=None,
                    help="device pixels per screen pixel: 2 draws the canvas as a high-density "
                    f"screen shows it (default {DEFAULT_SCALE:g}; 1 with --width/--height)")
     r.add_argument("--width", type=int, default=None, help="with --height: a W×H canvas, "
                    "the graph fitted in it as View ▸ Fit does")
-    r.add_argument("--height", type=int, default=None)
+    r.add_argument("--height", type=int, default=None, help="with --width: the canvas height")
     r.add_argument("--no-caption", action="store_true",
                    help="GIF and frames: no step counter / chain-rule band under each frame")
     r.set_defaults(func=cmd_render)

@@ -10,10 +10,13 @@ import numpy as np
 
 def add_parser(sub) -> None:
     t = sub.add_parser("train", help="train the graph on its dataset; print the loss per epoch")
-    t.add_argument("file")
-    t.add_argument("--epochs", type=int, default=None, help="default: the file's training.epochs")
-    t.add_argument("--lr", type=float, default=None, help="default: the file's training.lr")
-    t.add_argument("--momentum", type=float, default=None)
+    t.add_argument("file", help="a .json graph or a micrograd-style .py snippet")
+    t.add_argument("--epochs", type=int, default=None,
+                   help="passes over the dataset (default: the file's training.epochs)")
+    t.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: the file's training.lr)")
+    t.add_argument("--momentum", type=float, default=None,
+                   help="SGD momentum (default: the file's, else 0)")
     t.add_argument("--batch", type=int, default=None, help="rows per update (default: all)")
     t.add_argument("--stop-grad-above", type=float, default=None, metavar="X",
                    help="stop when a parameter's |grad| exceeds X (exploding)")
