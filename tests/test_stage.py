@@ -199,3 +199,32 @@ def test_the_readmes_sample_output_is_what_the_cli_prints(capsys, monkeypatch):
         assert args[0] == "bpstudio"
         assert main(args[1:]) == 0
         assert capsys.readouterr().out == expected, command
+
+
+# ---- the status bar and Help ▸ About ---------------------------------------------------------
+
+def test_the_status_bar_never_keeps_a_stale_description(qtbot, settings):
+    from bpstudio.paths import EXAMPLES
+    w = make_window(qtbot, settings)
+    bar = w.statusBar()
+    w.scene.select_node(nid(w, "e"))
+    assert "data pending" in bar.currentMessage()
+    w.view.setFocus()
+    press(qtbot, w, Qt.Key_Right)                         # e = a × b is computed now
+    assert "data −6.0" in bar.currentMessage() and "pending" not in bar.currentMessage()
+    press(qtbot, w, Qt.Key_End)
+    assert "grad −2.0 (final)" in bar.currentMessage()
+    w.numeric_check()                                     # 'checking…' until it is done
+    assert w.open_path(EXAMPLES / "neuron.json")
+    assert bar.currentMessage().startswith("opened ")
+
+
+def test_about_shows_the_version(qtbot, settings):
+    from PySide6.QtWidgets import QMessageBox
+
+    from bpstudio import __version__
+    w = make_window(qtbot, settings)
+    w.about()
+    box = next(b for b in w.findChildren(QMessageBox) if b.isVisible())
+    assert f"bpstudio {__version__}" in box.text()
+    box.close()

@@ -160,8 +160,9 @@ class LectureOps:
             self.scene.set_theme(theme)
         self.presentation.set_theme(theme)
 
-    def show_message(self, text: str, ms: int = 0) -> None:
-        """The status bar, and the counter's message line when presenting (no status bar)."""
+    def show_message(self, text: str, ms: int = 10000) -> None:
+        """The status bar, and the counter's message line when presenting (no status bar);
+        gone after `ms` (every message times out: none is left to go stale)."""
         self.statusBar().showMessage(text, ms)
         if self.presentation.active:
             self.presentation.show_message(text)

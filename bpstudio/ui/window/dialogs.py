@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ... import __version__
 from .actions import keyboard_rows
 
 
@@ -157,7 +158,7 @@ class ThresholdDialog(QDialog):
             super().accept()
 
 
-ABOUT_TEXT = ("<h3>bpstudio</h3><p>A step-through debugger for backpropagation: "
+ABOUT_TEXT = (f"<h3>bpstudio {__version__}</h3><p>A step-through debugger for backpropagation: "
               "watch every forward value and every chain-rule product, one step at a time, "
               "forwards and backwards.</p><p>→ step, ← back, Home reset, End run to the end; "
               "F11 presents, Q quizzes, B sets a breakpoint, ? lists every key.</p>")

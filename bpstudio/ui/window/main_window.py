@@ -27,7 +27,8 @@ from ..training.panel import TrainingPanel
 from .actions import WindowActions
 from .dialogs import ABOUT_TEXT, KeyboardMapDialog
 from .files import MAX_RECENT, OPENABLE, FileOps, load_error_text  # noqa: F401
-from .parts import CheckRunner, DockHeights, NonFiniteTracker, dropped_paths, step_counter_text
+from .parts import (CheckRunner, DockHeights, NodeStatus, NonFiniteTracker, dropped_paths,
+                    step_counter_text)
 
 
 class MainWindow(FileOps, LectureOps, QMainWindow):
@@ -55,6 +56,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.checker.finished.connect(self._check_finished)
         self.actions_ = WindowActions(self)
         self._build_status_bar()
+        self.node_status = NodeStatus(self)
         self._connect_parts()
         self.setAcceptDrops(True)
         self.view.viewport().installEventFilter(self)
@@ -143,6 +145,8 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         if old is not None:
             self._connect_doc(old, False)
         self.doc = doc
+        self.statusBar().clearMessage()               # nothing said about the old document
+        self.node_status.clear()
         self.nonfinite = NonFiniteTracker(doc)
         self.check_label.setText("")
         self.checker.cancel()
@@ -208,6 +212,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.actions_.counter.setText(step_counter_text(s))
         self.nonfinite_label.setText(self.nonfinite.update(old, new))
         self._mask_inspector()
+        self.node_status.refresh()
         self.presentation.refresh()
 
     def _hidden_changed(self, hidden) -> None:
@@ -231,6 +236,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.inspector.refresh()
         self.nonfinite.rescan()
         self.nonfinite_label.setText(self.nonfinite.message())
+        self.node_status.refresh()
         self.presentation.refresh()
 
     def _structure_changed(self) -> None:
@@ -270,7 +276,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.inspector.set_node(node_id)
         self._mask_inspector()
         if node_id and self.doc and node_id in self.doc.graph.nodes:
-            self.statusBar().showMessage(self.describe_node(node_id))
+            self.node_status.show(node_id)
 
     def describe_node(self, node_id: str) -> str:
         from ...engine import fmt
@@ -280,7 +286,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         value = s.value(node_id)
         grad = s.grad(node_id)
         grad_text = "?" if node_id in self.quiz.hidden else fmt(grad) if grad is not None else "—"
-        return (f"{node.label} · {kind} · data {fmt(value) if value is not None else 'pending'}"
+        return (f"{s.labels.get(node_id, node.label)} · {kind} · data {fmt(value) if value is not None else 'pending'}"
                 f" · grad {grad_text} ({s.grad_state(node_id)})")
 
     def _node_moved_by_user(self, node_id: str, ox: float, oy: float, nx: float, ny: float):
@@ -351,9 +357,9 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self._hovered = node_id
         shown = node_id or self.scene.selected_node()
         if shown and shown in self.doc.graph.nodes:
-            self.statusBar().showMessage(self.describe_node(shown))
+            self.node_status.show(shown)
         else:
-            self.statusBar().clearMessage()
+            self.node_status.clear()
 
     def eventFilter(self, obj, event) -> bool:
         """Hover info, and drops on the canvas open files too (not handed to the scene)."""

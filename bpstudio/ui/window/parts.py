@@ -189,3 +189,33 @@ class DockHeights:
     def _resize(self, dock) -> None:
         if shiboken6.isValid(self.window) and shiboken6.isValid(dock) and dock.isVisible():
             self.window.resizeDocks([dock], [self.heights[dock]], Qt.Vertical)
+
+
+class NodeStatus:
+    """The node the status bar describes, kept true: described again whenever its numbers
+    change (a step, an edit, training), dropped with its document, and never left
+    standing once another message replaced it."""
+
+    def __init__(self, window):
+        self.w = window
+        self.node: str | None = None
+        self.text = ""
+
+    def show(self, node_id: str) -> None:
+        self.node, self.text = node_id, self.w.describe_node(node_id)
+        self.w.statusBar().showMessage(self.text)
+
+    def refresh(self) -> None:
+        bar = self.w.statusBar()
+        if self.node is None or bar.currentMessage() != self.text:
+            self.node = None
+            return
+        if self.w.doc is not None and self.node in self.w.doc.graph.nodes:
+            self.show(self.node)
+        else:
+            self.clear()
+
+    def clear(self) -> None:
+        if self.node is not None and self.w.statusBar().currentMessage() == self.text:
+            self.w.statusBar().clearMessage()
+        self.node, self.text = None, ""
