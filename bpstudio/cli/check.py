@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import sys
 
+import numpy as np
+
 from ..engine.records import fmt
 from .common import _jsonable, _load, _print_table
 
@@ -24,16 +26,18 @@ def add_parser(sub) -> None:
 def cmd_check(args) -> int:
     from ..engine.gradcheck import check_gradients
     graph = _load(args.file, args.row)
-    results = check_gradients(graph, eps=args.eps, tol=args.tol)
+    with np.errstate(all="ignore"):
+        results = check_gradients(graph, eps=args.eps, tol=args.tol)
     bad = [r for r in results if not r.ok]
     if args.json:
         print(json.dumps({"ok": not bad, "eps": args.eps, "tol": args.tol, "leaves": [
             {"id": r.node, "label": r.label, "analytic": _jsonable(r.analytic),
-             "numeric": _jsonable(r.numeric), "error": r.error, "ok": r.ok} for r in results]}))
+             "numeric": _jsonable(r.numeric), "error": _jsonable(r.error), "ok": r.ok,
+             "kink": r.kink} for r in results]}))
     else:
         _print_table(["id", "label", "analytic", "numeric", "error", "ok"],
                      [[r.node, r.label, fmt(r.analytic, 10, "-"), fmt(r.numeric, 10, "-"),
-                       f"{r.error:.2e}", "ok" if r.ok else "DIFFERS"] for r in results])
+                       f"{r.error:.2e}", r.status] for r in results])
     if bad:
         names = ", ".join(r.node for r in bad)
         print(f"bpstudio: {args.file}: gradient check failed for: {names}", file=sys.stderr)

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 
 from ..engine import Stepper
+from ..engine.nonfinite import first_nonfinite
 from ..engine.records import fmt
 from .common import _jsonable, _load, _print_table
 
@@ -22,10 +23,13 @@ def add_parser(sub) -> None:
 def cmd_grad(args) -> int:
     graph = _load(args.file, args.row)
     stepper = Stepper(graph)
-    stepper.run_to_end()
+    with np.errstate(all="ignore"):
+        stepper.run_to_end()
+        bad = first_nonfinite(stepper)
     rows = [{"id": nid, "label": n.label, "op": n.op, "data": stepper.value(nid),
              "grad": stepper.grad(nid)} for nid, n in graph.nodes.items()]
-    _warn_non_finite(args.file, rows)
+    if bad is not None:            # one line: where it started, not every node it reached
+        print(f"bpstudio: {args.file}: {bad.message}", file=sys.stderr)
     if args.json:
         out = {"output": graph.output,
                "nodes": [{**r, "data": _jsonable(r["data"]), "grad": _jsonable(r["grad"])}
@@ -37,10 +41,3 @@ def cmd_grad(args) -> int:
                   for r in rows])
     return 0
 
-
-def _warn_non_finite(path, rows) -> None:
-    for r in rows:
-        for key in ("data", "grad"):
-            if r[key] is not None and not np.all(np.isfinite(r[key])):
-                print(f"bpstudio: {path}: warning: {key} of node {r['id']!r} is not finite",
-                      file=sys.stderr)

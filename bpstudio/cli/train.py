@@ -28,7 +28,6 @@ def add_parser(sub) -> None:
 
 
 def cmd_train(args) -> int:
-    from ..engine.train import train
     from ..model.training import make_trainer
     from .common import CliError, _load
     graph = _load(args.file)
@@ -39,29 +38,39 @@ def cmd_train(args) -> int:
                                stop_grad_below=args.stop_grad_below)
     except ValueError as exc:
         raise CliError(f"{args.file}:1: {' '.join(str(exc).split())}") from None
-    losses, stopped = [], None
+    with np.errstate(all="ignore"):             # IEEE results; no numpy warning lines
+        losses, stopped = _run(trainer, args)
+    trainer.write_back()
+    if args.json:
+        with np.errstate(all="ignore"):
+            vals, _ = trainer.evaluate()
+        print(json.dumps({"loss": losses, "epochs": len(losses),
+                          "row_losses": np.asarray(trainer.row_losses(vals)).tolist()}))
+    if args.save:
+        _save(graph, args.save)
+    if stopped is not None:
+        node = graph.nodes.get(stopped.nonfinite)
+        op = f" ({node.op})" if node is not None else ""
+        print(f"bpstudio: {args.file}: training stopped at epoch {stopped.epoch + 1}: "
+              f"node {stopped.nonfinite!r}{op} is not finite (NaN or ±inf)", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _run(trainer, args):
+    """Print the loss per epoch; returns (losses, the tick that went non-finite or None)."""
+    from ..engine.train import train
+    losses = []
     for tick in train(trainer):
         if tick.nonfinite:
-            stopped = tick
-            break
+            return losses, tick
         losses.append(tick.loss)
         if not args.json:
             print(f"epoch {tick.epoch:5d}  loss {tick.loss:.10g}")
         if tick.watch:
             print(f"bpstudio: {args.file}: training stopped after epoch {tick.epoch}: "
                   f"{tick.watch}", file=sys.stderr)
-    trainer.write_back()
-    if args.json:
-        vals, _ = trainer.evaluate()
-        print(json.dumps({"loss": losses, "epochs": len(losses),
-                          "row_losses": np.asarray(trainer.row_losses(vals)).tolist()}))
-    if args.save:
-        _save(graph, args.save)
-    if stopped is not None:
-        print(f"bpstudio: {args.file}: training stopped at epoch {stopped.epoch + 1}: "
-              f"node {stopped.nonfinite!r} is not finite (NaN or ±inf)", file=sys.stderr)
-        return 1
-    return 0
+    return losses, None
 
 
 def _save(graph, out: str) -> None:
@@ -71,3 +80,5 @@ def _save(graph, out: str) -> None:
         save(graph, out)
     except OSError as exc:
         raise CliError(f"{out}:0: cannot save: {exc.strerror or exc}") from None
+    except ValueError as exc:
+        raise CliError(f"{out}:0: cannot save: {' '.join(str(exc).split())}") from None

@@ -106,12 +106,29 @@ def _register(op: Op) -> Op:
 
 
 def _u(fn):
-    """Unary numpy function that returns floats for float input."""
-    return lambda ins, attrs: _scalar(fn(ins[0]))
+    """Unary numpy function that returns floats for float input (IEEE, no warnings)."""
+    def forward(ins, attrs):
+        with np.errstate(all="ignore"):
+            return _scalar(fn(ins[0]))
+    return forward
+
+
+def ieee_div(a, b):
+    """a / b by IEEE rules on every path: ±inf or nan for a zero divisor, never
+    ZeroDivisionError (Python floats raise; numpy does not)."""
+    with np.errstate(all="ignore"):
+        return _scalar(np.divide(a, b))
+
+
+def _div_local(ins, out, attrs):
+    a, b = ins
+    with np.errstate(all="ignore"):
+        return (_scalar(np.divide(1.0, b)), _scalar(np.divide(np.negative(a), np.multiply(b, b))))
 
 
 def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+    with np.errstate(all="ignore"):
+        return 1.0 / (1.0 + np.exp(np.negative(x)))
 
 
 def _max_fwd(ins, attrs):
@@ -125,7 +142,14 @@ def _relu_fwd(ins, attrs):
 
 
 def _pow_fwd(ins, attrs):
-    return _scalar(np.power(ins[0], attrs["exponent"]))
+    with np.errstate(all="ignore"):
+        return _scalar(np.power(ins[0], attrs["exponent"]))
+
+
+def _pow_local(ins, out, attrs):
+    k = attrs["exponent"]
+    with np.errstate(all="ignore"):
+        return (_scalar(np.multiply(k, np.power(ins[0], k - 1))),)
 
 
 def _matmul_vjp(ins, out, g, attrs):
@@ -170,23 +194,23 @@ _register(Op("mul", 2, "×", lambda i, a: i[0] * i[1], "{out} = {a} × {b}",
              ("{a}.grad += {b}.data × {out}.grad", "{b}.grad += {a}.data × {out}.grad"),
              "mul swaps: each input's local derivative is the other input",
              local=lambda i, o, a: (i[1], i[0]), local_text=("{b}.data", "{a}.data")))
-_register(Op("div", 2, "÷", lambda i, a: i[0] / i[1], "{out} = {a} ÷ {b}",
+_register(Op("div", 2, "÷", lambda i, a: ieee_div(i[0], i[1]), "{out} = {a} ÷ {b}",
              ("{a}.grad += (1 / {b}.data) × {out}.grad",
               "{b}.grad += (−{a}.data / {b}.data²) × {out}.grad"),
              "div scales by 1/b and pushes b the opposite way",
-             local=lambda i, o, a: (1.0 / i[1], -i[0] / (i[1] * i[1])),
+             local=_div_local,
              local_text=("1 / {b}", "−{a} / {b}²")))
 _register(Op("pow", 1, "^", _pow_fwd, "{out} = {a} ^ {k}",
              ("{a}.grad += ({k} × {a}.data^({k}−1)) × {out}.grad",),
              "pow scales by k·a^(k−1)",
-             local=lambda i, o, a: (a["exponent"] * np.power(i[0], a["exponent"] - 1),),
+             local=_pow_local,
              local_text=("{k} × {a}^({k}−1)",), shape=_same, attrs=("exponent",)))
 _register(Op("exp", 1, "exp", _u(np.exp), "{out} = exp({a})",
              ("{a}.grad += {out}.data × {out}.grad",), "exp passes its own output as local derivative",
              local=lambda i, o, a: (o,), local_text=("exp({a})",), shape=_same))
 _register(Op("log", 1, "log", _u(np.log), "{out} = log({a})",
              ("{a}.grad += (1 / {a}.data) × {out}.grad",), "log scales by 1/a",
-             local=lambda i, o, a: (_scalar(1.0 / np.asarray(i[0])),), local_text=("1 / {a}",),
+             local=lambda i, o, a: (ieee_div(1.0, i[0]),), local_text=("1 / {a}",),
              shape=_same))
 _register(Op("tanh", 1, "tanh", _u(np.tanh), "{out} = tanh({a})",
              ("{a}.grad += (1 − {out}.data²) × {out}.grad",), "tanh scales by 1 − tanh²",

@@ -5,7 +5,8 @@
 write the deterministic form. The format is described in docs/file-format.md.
 """
 from .dataset import DatasetError, bind_row, load_rows, parse_column
-from .fileformat import MAX_BYTES, MAX_NODES, GraphFormatError, dumps, load, loads, save
+from .atomic_save import save
+from .fileformat import MAX_BYTES, MAX_NODES, GraphFormatError, dumps, load, loads
 
 __all__ = ["load", "loads", "save", "dumps", "GraphFormatError", "MAX_BYTES", "MAX_NODES",
            "bind_row", "load_rows", "parse_column", "DatasetError"]

@@ -10,6 +10,8 @@ import io
 import operator
 import os
 import re
+import stat
+import time
 import weakref
 
 import numpy as np
@@ -20,7 +22,10 @@ from .validate import Problem, describe, short, suggest
 MAX_CSV_BYTES = 50 * 1024 * 1024
 DATASET_KEYS = ("columns", "csv", "rows")
 _COLUMN = re.compile(r"(?P<id>.+)\[(?P<idx>\s*\d+\s*(?:,\s*\d+\s*)*)\]", re.S)
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")   # linear: no nested \d runs
+MAX_CELL_CHARS = 1000               # longer is no number a dataset needs (and float() is slow)
+READ_SECONDS = 10.0
+_HEADER_NAME = re.compile(r"[A-Za-z_][\w\[\] ,.-]{0,39}")
 _NUM = frozenset({int, float})
 _base_dirs: "weakref.WeakKeyDictionary[Graph, str]" = weakref.WeakKeyDictionary()
 _csv_cache: dict[tuple, np.ndarray] = {}
@@ -146,34 +151,73 @@ def _first_bad_row(rows) -> int:
 
 
 def _csv_rows(rel, columns, base_dir) -> np.ndarray:
-    """Read the selected columns of a CSV file (cached by path, size and mtime)."""
+    """Read the selected columns of a CSV file (cached by path, size and mtime).
+
+    The file must resolve, after symlinks, inside the graph file's folder and be a
+    regular file (never a FIFO, a device or /dev/stdin, which could block forever);
+    it is opened non-blocking and read in bounded chunks against a deadline."""
     p = ("dataset", "csv")
     if not isinstance(rel, str) or not rel:
         raise DatasetError(p, f"dataset csv must be a relative file path, got {describe(rel)}")
-    if os.path.isabs(rel):
+    if os.path.isabs(rel) or "\0" in rel:
         raise DatasetError(p, f"dataset csv {short(rel)} must be relative to the graph file")
     if base_dir is None:
         raise DatasetError(p, f"dataset csv {short(rel)}: no base directory to resolve it against "
                               f"(pass base_dir)")
-    full = os.path.join(os.fspath(base_dir), rel)
+    full = confined_path(rel, base_dir, p)
     try:
-        st = os.stat(full)
+        fd = os.open(full, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as e:
+        raise DatasetError(p, f"dataset csv {short(rel)} cannot be read: {e.strerror or e}") \
+            from None
+    with os.fdopen(fd, "rb", buffering=0) as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise DatasetError(p, f"dataset csv {short(rel)} is not a regular file")
         if st.st_size > MAX_CSV_BYTES:
             raise DatasetError(p, f"dataset csv {short(rel)} is {st.st_size:,} bytes "
                                   f"(the limit is {MAX_CSV_BYTES:,})")
-        key = (os.path.abspath(full), st.st_size, st.st_mtime_ns, tuple(columns))
+        key = (full, st.st_size, st.st_mtime_ns, tuple(columns))
         if key not in _csv_cache:
-            with open(full, "rb") as f:
-                data = f.read(MAX_CSV_BYTES + 1)
-            arr = parse_csv(data, columns, f"dataset csv {short(rel)}")
+            arr = parse_csv(_read_bounded(f, rel, p), columns, f"dataset csv {short(rel)}")
             arr.setflags(write=False)
             if len(_csv_cache) >= 8:
                 _csv_cache.pop(next(iter(_csv_cache)))
             _csv_cache[key] = arr
         return _csv_cache[key]
-    except OSError as e:
-        raise DatasetError(p, f"dataset csv {short(rel)} cannot be read: "
-                              f"{e.strerror or e} ({full})") from None
+
+
+def confined_path(rel: str, base_dir, path=("dataset", "csv")) -> str:
+    """The real path of `rel` under `base_dir`; DatasetError if it resolves outside it."""
+    base = os.path.realpath(os.fspath(base_dir))
+    full = os.path.realpath(os.path.join(base, rel))
+    if os.path.commonpath([base, full]) != base:
+        raise DatasetError(path, f"dataset csv {short(rel)} is outside the graph file's folder "
+                                 f"(a dataset must sit beside the graph or below it)")
+    return full
+
+
+def _read_bounded(f, rel, p) -> bytes:
+    """At most MAX_CSV_BYTES, within READ_SECONDS; never blocks on a pipe."""
+    deadline = time.monotonic() + READ_SECONDS
+    chunks, total = [], 0
+    while True:
+        try:
+            chunk = f.read(1 << 20)
+        except OSError as e:
+            raise DatasetError(p, f"dataset csv {short(rel)} cannot be read: "
+                                  f"{e.strerror or e}") from None
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > MAX_CSV_BYTES:
+            raise DatasetError(p, f"dataset csv {short(rel)} is larger than "
+                                  f"{MAX_CSV_BYTES:,} bytes")
+        if time.monotonic() > deadline:
+            raise DatasetError(p, f"dataset csv {short(rel)}: reading took longer than "
+                                  f"{READ_SECONDS} s")
+    return b"".join(chunks)
 
 
 def parse_csv(data: bytes, columns, what: str) -> np.ndarray:
@@ -209,9 +253,17 @@ def _pick_columns(header, columns, what) -> list[int]:
             problem = "appears twice in" if hits else "is missing from"
             quote = f' (quote names with commas: "{col}")' if "," in col and not hits else ""
             raise DatasetError(("dataset", "csv"), f"{what}: column {short(col)} {problem} "
-                                                   f"its header ({', '.join(header)[:120]}){quote}")
+                                                   f"its header{_header_hint(header)}{quote}")
         picks.append(hits[0])
     return picks
+
+
+def _header_hint(header) -> str:
+    """' (x1, x2, y)' when the header looks like column names; else only how many there
+    are — an error never quotes a file's content (think of a CSV path that is not a CSV)."""
+    if len(header) <= 12 and all(_HEADER_NAME.fullmatch(h) for h in header):
+        return f" ({', '.join(header)})"
+    return f" ({len(header)} cell{'s' if len(header) != 1 else ''})"
 
 
 def _csv_row(r, header, picks, line, what) -> list[float]:
@@ -221,7 +273,7 @@ def _csv_row(r, header, picks, line, what) -> list[float]:
     out = []
     for j in picks:
         cell = r[j].strip()
-        x = float(cell) if _NUMBER.fullmatch(cell) else None
+        x = float(cell) if len(cell) <= MAX_CELL_CHARS and _NUMBER.fullmatch(cell) else None
         if x is None or not np.isfinite(x):
             raise DatasetError(("dataset", "csv"), f"{what} line {line}, column {short(header[j])}: "
                                                    f"{short(cell, 30)} is not a finite number")

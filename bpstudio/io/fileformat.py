@@ -10,13 +10,10 @@ replaces the file atomically. See docs/file-format.md.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
 import re
-import secrets
-import stat
 
 import numpy as np
 
@@ -31,6 +28,7 @@ MAX_NODES = 200_000
 _LINE_BREAKS = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]+")
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}:,]', re.S)
 _SPACE = re.compile(r"\s*")
+_TEMP_TAIL = re.compile(r"[0-9a-f]{12}\.tmp")
 
 
 class GraphFormatError(Exception):
@@ -346,38 +344,3 @@ def _emit(v, path: tuple, enc, indent: str) -> str:
         items = [f"{inner}{enc(k)}: {_emit(v[k], path + (k,), enc, inner)}" for k in sorted(v)]
         return "{\n" + ",\n".join(items) + "\n" + indent + "}"
     return "[\n" + ",\n".join(inner + enc(x) for x in v) + "\n" + indent + "]"
-
-
-def save(graph: Graph, path) -> None:
-    """Write atomically: a temp file in the same folder, fsync, then os.replace.
-
-    On any failure the previous file is untouched and the temp file is removed.
-    A symlink is followed, so the file it points to is the one replaced.
-    """
-    data = dumps(graph).encode("utf-8")
-    target = os.path.realpath(os.fsdecode(path))
-    folder = os.path.dirname(target)
-    tmp = os.path.join(folder, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        with contextlib.suppress(OSError):
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(folder)
-
-
-def _fsync_dir(folder: str) -> None:
-    with contextlib.suppress(OSError, AttributeError):
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -3,6 +3,7 @@ its heading, its chain-rule lines (with the quiz's answers masked) and its notes
 from __future__ import annotations
 
 from ...engine import OPS
+from ...engine.nonfinite import forward_text, is_finite, plain
 from ...engine.records import fmt, grad_formula, paren
 
 HIDDEN = "?"
@@ -62,6 +63,24 @@ def gate_hint(s) -> str:
         return OPS[rec.op].gate
     if rec.kind == "seed":
         return "the backward pass starts at the output: its gradient with respect to itself is 1"
+    return ""
+
+
+def nonfinite_hint(s) -> str:
+    """'⚠ NaN/∞ starts here: exp(1000.0) = inf' when the current step is where a value
+    (or a grad) first goes non-finite from finite inputs; '' otherwise."""
+    rec = s.current
+    if rec is None or rec.kind == "seed":
+        return ""
+    if rec.kind == "forward":
+        if is_finite(rec.value) or not all(is_finite(v) for v in rec.input_values):
+            return ""
+        return f"⚠ NaN/∞ starts here: {forward_text(rec.op, rec.input_values, rec.value, rec.attrs)}"
+    for f in rec.flows:
+        if not is_finite(f.contribution) and is_finite(f.upstream) and is_finite(f.grad_before):
+            local = f"local derivative {plain(f.local)}" if f.local is not None else \
+                f"contribution {plain(f.contribution)}"
+            return f"⚠ NaN/∞ starts here: {s.labels[f.target]}.grad gets a {local}"
     return ""
 
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ...engine import OPS, fmt
 from ..lecture.commands import SetStepNoteCommand
-from .chain_text import gate_hint, step_heading, step_lines, step_notes
+from .chain_text import gate_hint, nonfinite_hint, step_heading, step_lines, step_notes
 
 PENDING_GREY = QColor(140, 140, 140)
 CURRENT_BG = QColor(255, 214, 102)       # the same amber a lecturer sees on the canvas
@@ -338,6 +338,9 @@ class StepPanel(QWidget):
         else:
             for line in step_lines(s, DisplayLabels(s.labels), self.hidden):
                 parts.append(_line_html(line))
+            if nonfinite_hint(s):
+                parts.append(f"<p style='color:#d32f2f'><b>{html.escape(nonfinite_hint(s))}"
+                             f"</b></p>")
             if gate_hint(s):
                 parts.append(f"<p style='color:{_muted(self)}; font-size:small'><i>"
                              f"{html.escape(gate_hint(s))}</i></p>")

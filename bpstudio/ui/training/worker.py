@@ -17,6 +17,7 @@ worker -> GUI:  ("ready",), ("error", text), ("started", gen), ("ticks", gen, [T
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -56,6 +57,11 @@ def worker_main(conn, gen: int = 0) -> None:
         Worker(conn, trainer, gen).run()
     except (EOFError, BrokenPipeError, ConnectionResetError):
         pass                                 # the GUI went away
+    except Exception as exc:                 # the engine's own words, never "exit code 1"
+        with contextlib.suppress(OSError, ValueError):
+            conn.send(("error", f"training failed: {' '.join(str(exc).split())} "
+                                f"({type(exc).__name__})"))
+            _serve_until_quit(conn)
 
 
 def _serve_until_quit(conn) -> None:

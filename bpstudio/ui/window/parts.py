@@ -13,6 +13,8 @@ import numpy as np
 import shiboken6
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
+from ...engine.nonfinite import describe, evaluation_rank
+
 OPENABLE_SUFFIXES = (".json", ".py")
 
 
@@ -104,12 +106,20 @@ class NonFiniteTracker:
                 self._check(node_id)
         return self.message()
 
-    def message(self) -> str:
+    def first(self):
+        """The first non-finite node in evaluation order (a NonFinite), or None."""
         if not self.bad:
+            return None
+        s = self.doc.stepper
+        node_id = min(self.bad, key=lambda nid: evaluation_rank(s, nid))
+        return describe(s, node_id)
+
+    def message(self) -> str:
+        first = self.first()
+        if first is None:
             return ""
-        first = next(iter(self.bad.values()))
         more = len(self.bad) - 1
-        return f"⚠ {first}" + (f" (+{more} more)" if more else "")
+        return f"⚠ {self.bad[first.node]}: {first.detail}" + (f" (+{more} more)" if more else "")
 
 
 def check_summary(results) -> str:
