@@ -40,9 +40,20 @@ def initial_document(path: str | Path | None) -> tuple[Document, str]:
         return builtin_expression(), load_error_text(target, exc)
 
 
+def _qt_app_exists() -> bool:
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    return widgets is not None and widgets.QApplication.instance() is not None
+
+
 def run_app(path: str | None = None, present: bool = False, argv=None) -> int:
     """Create the QApplication, open `path` (or the default example), show, run.
-    `present`: start in presentation mode (full screen, the file's saved view)."""
+    `present`: start in presentation mode (full screen, the file's saved view).
+    When Qt could not open a window here, one line says why (exit 2), not Qt's abort."""
+    if not _qt_app_exists():
+        from .platform_check import platform_problem
+        if (problem := platform_problem()) is not None:
+            print(f"bpstudio: {problem}", file=sys.stderr)
+            return 2
     from PySide6.QtWidgets import QApplication
 
     from .window.main_window import MainWindow

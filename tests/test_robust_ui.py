@@ -1,0 +1,73 @@
+"""Issue 10 in the window: a NaN/∞ is named where it starts (status bar, chain-rule panel);
+a division by zero steps like any other node; the training dock shows the engine's words."""
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import QApplication
+
+from bpstudio.engine import Graph
+from bpstudio.model.document import Document
+from bpstudio.ui.window.main_window import MainWindow
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.IniFormat)
+
+
+def open_window(qtbot, settings, graph) -> MainWindow:
+    w = MainWindow(Document(graph), settings)
+    w.ask_save_changes = lambda: "discard"
+    qtbot.addWidget(w)
+    w.resize(1400, 850)
+    w.show()
+    qtbot.waitExposed(w)
+    w.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w)   # shortcuts need it
+    w.view.setFocus()
+    return w
+
+
+def exp_graph() -> Graph:
+    g = Graph("exp", output="z")
+    g.leaf("x", 1000.0)
+    g.op("y", "exp", "x")
+    g.leaf("w", 2.0)
+    g.op("z", "mul", "w", "y")
+    return g
+
+
+def test_first_nonfinite_named_in_status_bar_and_chain_rule_panel(qtbot, settings):
+    w = open_window(qtbot, settings, exp_graph())
+    w.doc.run_to(1)                                  # y = exp(1000)
+    assert "∞ at node y: exp(1000.0) = inf" in w.nonfinite_label.text()
+    assert "NaN/∞ starts here: exp(1000.0) = inf" in w.step_panel.text()
+    w.doc.run_to(w.doc.stepper.total)                # z and every grad follow; y stays first
+    assert w.nonfinite_label.text().startswith("⚠ ∞ at node y: exp(1000.0) = inf")
+    assert "starts here: x.grad gets a local derivative inf" in w.step_panel.text()
+    w.doc.run_to(0)
+    assert w.nonfinite_label.text() == ""
+
+
+def test_division_by_zero_steps_to_the_end_and_back(qtbot, settings):
+    g = Graph("div", output="y")
+    g.leaf("a", 1.0)
+    g.leaf("b", 0.0)
+    g.op("y", "div", "a", "b")
+    w = open_window(qtbot, settings, g)
+    for _ in range(w.doc.stepper.total):
+        qtbot.keyClick(w, Qt.Key_Right)
+    s = w.doc.stepper
+    assert s.cursor == s.total
+    assert s.value("y") == np.inf and s.grad("a") == np.inf and s.grad("b") == -np.inf
+    assert "1.0 ÷ 0.0 = inf" in w.nonfinite_label.text()
+    w.inspector.set_current("b")                     # the inspector shows it too, no raise
+    for _ in range(s.total):
+        qtbot.keyClick(w, Qt.Key_Left)
+    assert s.cursor == 0 and w.nonfinite_label.text() == ""
