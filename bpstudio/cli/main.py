@@ -12,7 +12,7 @@ from pathlib import Path
 from .. import __version__
 from .common import CliError
 
-COMMANDS = ("grad", "check", "train", "render")
+COMMANDS = ("grad", "check", "train", "render", "run")
 VERSION = f"bpstudio {__version__}"
 
 
@@ -20,9 +20,10 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="bpstudio", description=__doc__.splitlines()[0])
     p.add_argument("--version", action="version", version=VERSION, help="print the version")
     sub = p.add_subparsers(dest="command", required=True)
-    from . import check, grad
+    from . import check, grad, run
     grad.add_parser(sub)
     check.add_parser(sub)
+    run.add_parser(sub)
     _add_optional_commands(sub)
     return p
 

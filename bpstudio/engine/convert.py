@@ -151,9 +151,26 @@ def _candidates(v, kids: tuple) -> list[tuple[str, tuple, dict]]:
     if len(kids) == 1 and OPS[op].arity == 2:        # a + a: a set holds one child
         out = [(op, kids * 2, {})]
         return out + [("neg", kids, {})] if op == "sub" else out
-    if len(kids) == 2 and op not in _COMMUTATIVE and not _ordered(v):
+    if len(kids) == 2 and not _ordered(v):
+        if op in _COMMUTATIVE:                       # the numbers agree either way
+            return [(op, _closure_order(v, kids), {})]
         return [(op, kids, {}), (op, kids[::-1], {})]
     return [(op, kids, {})]
+
+
+def _closure_order(v, kids: tuple) -> tuple:
+    """micrograd's `_backward` closes over `self` and `other`: the order the user wrote
+    a * b in, for display (only used where the order cannot change a number)."""
+    fn = getattr(v, "_backward", None)
+    code, cells = getattr(fn, "__code__", None), getattr(fn, "__closure__", None)
+    if code is None or not cells:
+        return kids
+    bound = dict(zip(code.co_freevars, cells))
+    try:
+        first, second = bound["self"].cell_contents, bound["other"].cell_contents
+    except (KeyError, ValueError):
+        return kids
+    return (first, second) if second is kids[0] and first is kids[1] else kids
 
 
 def _forward(op: str, ins: list[float], attrs: dict) -> float:
