@@ -31,7 +31,8 @@ DISPLAY_ONLY = ("graphviz", "matplotlib", "matplotlib.pyplot")
 
 def add_parser(sub) -> None:
     r = sub.add_parser("run", help=HELP, description=DESCRIPTION)
-    r.add_argument("file", metavar="SCRIPT.py|NOTEBOOK.ipynb")
+    r.add_argument("file", metavar="SCRIPT.py|NOTEBOOK.ipynb",
+                   help="your script, or a notebook whose code cells run in order")
     r.add_argument("--value", metavar="NAME",
                    help="show the variable NAME (as it is when the code ends) instead")
     r.add_argument("args", nargs="*", help="passed on to the script as sys.argv[1:]")
