@@ -12,8 +12,8 @@ from pathlib import Path
 
 from .api import Value
 from .engine import Graph, GraphError, Stepper
+from .version import __version__
 
-__version__ = "0.1.0"
 __all__ = ["Value", "Graph", "GraphError", "Stepper", "load", "save", "show", "draw",
            "__version__"]
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ... import __version__
+from ...version import __version__
 from .actions import keyboard_rows
 
 
