@@ -346,7 +346,7 @@ def test_module_source_has_no_eval_exec_or_compile():
         names = {c.id for c in calls if isinstance(c, ast.Name)}
         methods = {c.attr for c in calls if isinstance(c, ast.Attribute)}
         assert not names & {"eval", "exec", "compile", "__import__"}, f
-        assert not methods & {"eval", "exec", "import_module", "system", "run"}, f
+        assert not methods & {"eval", "exec", "import_module", "system", "popen"}, f
         imported = {a.name.split(".")[0] for n in ast.walk(tree)
                     if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
         assert not imported & {"torch", "importlib", "pickle", "subprocess"}, f
