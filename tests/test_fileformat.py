@@ -481,7 +481,9 @@ def test_schema_ops_match_the_engine():
     assert {a: sorted(ops) for a, ops in by_arity.items()} == \
         {a: sorted(n for n, op in OPS.items() if op.arity == a) for a in (1, 2)}
     with_attrs = {n: list(op.attrs) for n, op in OPS.items() if op.attrs}
-    assert with_attrs == {"pow": ["exponent"]}
+    rules = {r["if"]["properties"]["op"]["const"]: r["then"]["properties"]["attrs"]["required"]
+             for r in op_node["allOf"] if "const" in r["if"]["properties"]["op"]}
+    assert rules == with_attrs and with_attrs["pow"] == ["exponent"]
     assert op_node["allOf"][2]["then"]["properties"]["attrs"]["required"] == ["exponent"]
 
 

@@ -1,4 +1,5 @@
 """The engine: numpy only. Ops, graphs, step programs and the stepper."""
+from . import ops_tensor  # noqa: F401  (registers the tensor ops into OPS)
 from .graph import Graph, GraphError, Node
 from .ops import OPS, Op
 from .program import Program, compile_graph

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .node import GraphError
 from .ops import OPS, reduce_to_shape
+from .ops_tensor import TENSOR_OPS
 from .program import Program
 
 REDUCTIONS = {"sum", "mean", "sse", "mse"}
@@ -120,6 +122,9 @@ class _NodePlan:
         self.op, self.attrs = OPS[p.ops[n]], p.attrs[n]
         self.name = p.ops[n]
         self.batched = ev.batched[n]
+        if self.batched and self.name in TENSOR_OPS:
+            raise GraphError(f"node {p.ids[n]!r}: {self.name} works along tensor axes and cannot "
+                             "be trained row by row over a dataset yet; step it instead", p.ids[n])
         flags = [ev.batched[j] for j in self.inputs]
         shapes = [ev.shape[j] for j in self.inputs]
         rank = max(len(s) for s in shapes)

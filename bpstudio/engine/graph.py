@@ -13,6 +13,7 @@ import numpy as np
 
 from .node import ROLES, GraphError, Node  # noqa: F401  (re-exported)
 from .ops import LEAF, OPS, as_value
+from .ops_tensor import attr_ok
 
 
 class Graph:
@@ -25,6 +26,7 @@ class Graph:
         self.dataset: dict | None = None
         self.training: dict | None = None
         self.view: dict = {}
+        self.backward_order: list[str] | None = None   # op node ids; None: reverse forward
 
     # ---- building ------------------------------------------------------
     def add(self, node: Node) -> Node:
@@ -48,6 +50,7 @@ class Graph:
         g.dataset = _deepcopy_json(self.dataset)
         g.training = _deepcopy_json(self.training)
         g.view = _deepcopy_json(self.view) or {}
+        g.backward_order = list(self.backward_order) if self.backward_order else None
         return g
 
     def __len__(self) -> int:
@@ -157,8 +160,34 @@ class Graph:
 
     @classmethod
     def from_value(cls, root, parameters: Iterable | None = None, title: str = "") -> "Graph":
+        from .torch_walk import is_tensor
+        if is_tensor(root):
+            from .torch_bridge import graph_from_torch
+            from .torch_names import caller_locals
+            return graph_from_torch(cls, root, names=None, title=title,
+                                    local_vars=caller_locals())
         from .convert import graph_from_value
         return graph_from_value(cls, root, parameters, title)
+
+    @classmethod
+    def from_torch(cls, output, *, names=None, module=None, title: str = "",
+                   check: bool = True) -> "Graph":
+        """Open a PyTorch computation: walk `output.grad_fn` back to the parameters.
+
+        Call it BEFORE `output.backward()` (PyTorch frees the saved tensors bpstudio
+        reads when backward runs), or after `output.backward(retain_graph=True)`;
+        otherwise it raises GraphError saying so. Names come from
+        `module.named_parameters()`, then `names` ({name: tensor}), then the caller's
+        variable names, else structural names (add1, param2). The graph is then
+        checked, not trusted: evaluated in float64 and compared with every tensor
+        PyTorch computed, and PyTorch's own backward is run (torch.autograd.grad with
+        retain_graph=True) and every leaf grad compared; a mismatch is a GraphError
+        naming the node. The backward step order follows PyTorch's recorded order.
+        """
+        from .torch_bridge import graph_from_torch
+        from .torch_names import caller_locals
+        return graph_from_torch(cls, output, names=names, module=module, title=title,
+                                local_vars=caller_locals(), check=check)
 
     def expand(self, node_id: str) -> "Graph":
         from .expand import expand_node
@@ -188,9 +217,9 @@ def _check_node(n: Node, nodes: dict[str, Node]) -> None:
         if i not in nodes:
             raise GraphError(f"node {n.id!r}: input {i!r} is not a node", n.id)
     for a in op.attrs:
-        v = n.attrs.get(a)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise GraphError(f"node {n.id!r}: {n.op} needs a finite number {a!r}", n.id)
+        if not attr_ok(a, n.attrs.get(a)):
+            what = "a list of whole numbers" if a == "shape" else "a finite number"
+            raise GraphError(f"node {n.id!r}: {n.op} needs {what} {a!r}", n.id)
 
 
 def _check_finite(node_id: str, value) -> None:

@@ -26,6 +26,7 @@ class Node:
     role: str | None = None          # leaves only: one of ROLES
     value: Any = None                # leaves only: float or float64 array
     attrs: dict = field(default_factory=dict)
+    origin: str = ""                 # where it came from, e.g. PyTorch's "AddmmBackward0"
 
     def __post_init__(self):
         self.inputs = tuple(self.inputs)

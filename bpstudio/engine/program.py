@@ -33,6 +33,7 @@ class Program:
     users: list[int]                # number of input edges that read each node
     output: int
     shapes: dict[str, tuple]
+    back_nodes: list[int] | None = None   # backward order (node numbers); None: reverse forward
 
     def initial_values(self) -> list:
         """Leaves hold their (current) values, op nodes nothing yet."""
@@ -63,23 +64,28 @@ class Program:
             return self.op_nodes[step]
         if step == f:
             return self.output
-        return self.op_nodes[2 * f - step]
+        return self.back_nodes[step - f - 1]
 
     def forward_step_of(self, node: int) -> int | None:
         return self._fpos.get(node)
 
     def backward_step_of(self, node: int) -> int | None:
-        p = self._fpos.get(node)
-        return None if p is None else 2 * len(self.op_nodes) - p
+        p = self._bpos.get(node)
+        return None if p is None else len(self.op_nodes) + 1 + p
 
     def __post_init__(self):
         self._fpos = {n: k for k, n in enumerate(self.op_nodes)}
+        default = self.op_nodes[::-1]
+        custom = self.back_nodes is not None and self.back_nodes != default
+        if not custom:
+            self.back_nodes = default
+        self._bpos = {n: k for k, n in enumerate(self.back_nodes)}
         nodes = self.graph.nodes
         self.labels = {nid: nodes[nid].label for nid in self.ids}
         self.all_scalar = all(s == () for s in self.shapes.values())
         self.leaf_nodes = [k for k, o in enumerate(self.ops) if o == LEAF]
         self.initial_vstate = bytes(1 if o == LEAF else 0 for o in self.ops)
-        self.vectorisable = self.all_scalar and all(
+        self.vectorisable = not custom and self.all_scalar and all(
             OPS[o].local is not None for o in self.ops if o != LEAF)
 
 
@@ -105,7 +111,24 @@ def _compile(graph: Graph) -> Program:
     op_order = sorted((k for k in range(len(nodes)) if ops[k] != LEAF),
                       key=lambda k: (level[k], ops[k], k))
     return Program(graph, topo, index, ops, inputs, [n.attrs for n in nodes], level,
-                   op_order, users, index[graph.output], shapes)
+                   op_order, users, index[graph.output], shapes,
+                   _backward_order(graph, index, inputs, op_order))
+
+
+def _backward_order(graph: Graph, index: dict, inputs: list, op_order: list[int]):
+    """The graph's explicit backward order (e.g. PyTorch's own) as node numbers, if it
+    names every op node once and each node comes after all the nodes that use it."""
+    order = getattr(graph, "backward_order", None)
+    if not order:
+        return None
+    nums = [index.get(nid, -1) for nid in order]
+    if sorted(nums) != sorted(op_order):
+        return None
+    pos = {n: k for k, n in enumerate(nums)}
+    for n in nums:
+        if any(j in pos and pos[j] < pos[n] for j in inputs[n]):
+            return None
+    return nums
 
 
 def attrs_key(attrs: dict) -> tuple:

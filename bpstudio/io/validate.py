@@ -16,6 +16,7 @@ import numpy as np
 
 from ..engine.graph import ROLES
 from ..engine.ops import LEAF, OPS
+from ..engine.ops_tensor import SHAPE_ATTRS, attr_ok
 
 FORMAT = "bpstudio.graph"
 SUPPORTED_VERSIONS = (1,)
@@ -311,7 +312,12 @@ def _check_op(raw, i, nid, op, label, where) -> tuple:
         if k not in spec.attrs:
             have = f"its attributes are {', '.join(spec.attrs)}" if spec.attrs else "it takes none"
             raise Problem(("nodes", i, "attrs", k), f"{where}: {op} has no attribute {short(k)} ({have})")
-        finite_number(v, ("nodes", i, "attrs", k), f"{where}: attribute {k!r}")
+        if k in SHAPE_ATTRS:
+            if not attr_ok(k, v):
+                raise Problem(("nodes", i, "attrs", k),
+                              f"{where}: attribute {k!r} must be a list of whole numbers ≥ 0")
+        else:
+            finite_number(v, ("nodes", i, "attrs", k), f"{where}: attribute {k!r}")
     for a in spec.attrs:
         if a not in attrs:
             raise Problem(("nodes", i), f'{where}: {op} needs attribute {a!r}, e.g. "attrs": {{"{a}": 2}}')

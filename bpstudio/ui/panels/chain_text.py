@@ -28,7 +28,7 @@ def step_lines(s, labels, hidden=frozenset()) -> list[str]:
     if rec is None:
         return []
     if rec.kind != "backward" or not hidden:
-        return rec.lines(labels)
+        return _with_origin(s, rec, rec.lines(labels))
     out, seen = [], set()
     for flow in rec.flows:
         if flow.target in hidden:
@@ -36,7 +36,15 @@ def step_lines(s, labels, hidden=frozenset()) -> list[str]:
         else:
             out.append(rec.lines(labels)[len(out)])
         seen.add(flow.target)
-    return out
+    return _with_origin(s, rec, out)
+
+
+def _with_origin(s, rec, lines: list[str]) -> list[str]:
+    """Backward lines of a node imported from PyTorch name its autograd class first:
+    'AddmmBackward0: W.grad += ...'."""
+    node = s.program.graph.nodes.get(rec.node) if rec.kind == "backward" else None
+    origin = getattr(node, "origin", "") if node is not None else ""
+    return [f"{origin}: {line}" for line in lines] if origin else lines
 
 
 def masked_line(rec, flow, labels, again: bool = False) -> str:
