@@ -74,10 +74,9 @@ def _kink_sides(program: Program, vals) -> list:
     return out
 
 
-def _straddles(program: Program, plus: dict, minus: dict) -> bool:
+def _straddles(program: Program, hi_vals, lo_vals) -> bool:
     """True when x + eps and x − eps put some kink node on different sides (or one on it)."""
-    hi = _kink_sides(program, forward_values(program, plus))
-    lo = _kink_sides(program, forward_values(program, minus))
+    hi, lo = _kink_sides(program, hi_vals), _kink_sides(program, lo_vals)
     return any(np.any(np.asarray(a) != np.asarray(b)) for a, b in zip(hi, lo))
 
 
@@ -85,26 +84,27 @@ def numeric_grad(program: Program, leaf: int, eps: float) -> float | np.ndarray:
     return _numeric(program, leaf, eps)[0]
 
 
+def _difference(program: Program, leaf: int, plus, minus, eps: float, kinky: bool):
+    """One central difference and whether x ± eps straddles a kink (two forward passes)."""
+    hi, lo = forward_values(program, {leaf: plus}), forward_values(program, {leaf: minus})
+    with np.errstate(all="ignore"):
+        num = (float(np.sum(hi[program.output])) - float(np.sum(lo[program.output]))) / (2 * eps)
+    return num, kinky and _straddles(program, hi, lo)
+
+
 def _numeric(program: Program, leaf: int, eps: float):
     """(central differences, per element: does x ± eps straddle a kink)."""
     base = program.graph.nodes[program.ids[leaf]].value
     kinky = any(o in KINK_OPS for o in program.ops)
     if not isinstance(base, np.ndarray):
-        plus, minus = {leaf: base + eps}, {leaf: base - eps}
-        hi, lo = forward_output(program, plus), forward_output(program, minus)
-        with np.errstate(all="ignore"):
-            num = float(np.sum(hi) - np.sum(lo)) / (2 * eps)
-        return num, kinky and _straddles(program, plus, minus)
+        return _difference(program, leaf, base + eps, base - eps, eps, kinky)
     out = np.zeros_like(base)
     kink = np.zeros(base.shape, dtype=bool)
     for idx in np.ndindex(base.shape):
         plus, minus = base.copy(), base.copy()
         plus[idx] += eps
         minus[idx] -= eps
-        with np.errstate(all="ignore"):
-            out[idx] = (np.sum(forward_output(program, {leaf: plus}))
-                        - np.sum(forward_output(program, {leaf: minus}))) / (2 * eps)
-        kink[idx] = kinky and _straddles(program, {leaf: plus}, {leaf: minus})
+        out[idx], kink[idx] = _difference(program, leaf, plus, minus, eps, kinky)
     return out, kink
 
 

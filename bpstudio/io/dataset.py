@@ -170,10 +170,11 @@ def _csv_rows(rel, columns, base_dir) -> np.ndarray:
     except OSError as e:
         raise DatasetError(p, f"dataset csv {short(rel)} cannot be read: {e.strerror or e}") \
             from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise DatasetError(p, f"dataset csv {short(rel)} is not a regular file")
     with os.fdopen(fd, "rb", buffering=0) as f:
-        st = os.fstat(f.fileno())
-        if not stat.S_ISREG(st.st_mode):
-            raise DatasetError(p, f"dataset csv {short(rel)} is not a regular file")
         if st.st_size > MAX_CSV_BYTES:
             raise DatasetError(p, f"dataset csv {short(rel)} is {st.st_size:,} bytes "
                                   f"(the limit is {MAX_CSV_BYTES:,})")
