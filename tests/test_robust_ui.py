@@ -71,3 +71,21 @@ def test_division_by_zero_steps_to_the_end_and_back(qtbot, settings):
     for _ in range(s.total):
         qtbot.keyClick(w, Qt.Key_Left)
     assert s.cursor == 0 and w.nonfinite_label.text() == ""
+
+
+def test_training_dock_shows_the_engines_words_for_a_division_by_zero(qtbot, settings):
+    g = Graph("t", output="L")
+    g.leaf("x", 1.0, role="input")
+    g.leaf("w", 0.5)
+    g.leaf("c", 0.0, role="constant")
+    g.op("xw", "mul", "x", "w")
+    g.op("d", "div", "xw", "c")
+    g.op("L", "exp", "d")
+    g.dataset = {"columns": ["x"], "rows": [[1.0], [2.0]]}
+    g.training = {"loss": "L", "lr": 0.1, "epochs": 5}
+    w = open_window(qtbot, settings, g)
+    w.training.play_pause()
+    qtbot.waitUntil(lambda: w.training.error.isVisible(), timeout=60_000)
+    text = w.training.error.text()
+    assert "node 'd' (div) is not finite: 0.5 ÷ 0.0 = inf (row 0)" in text   # 1 × 0.5 / 0
+    assert "exit code" not in text

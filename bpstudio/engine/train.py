@@ -16,6 +16,8 @@ import numpy as np
 
 from .batch import BatchEvaluator, GroupBatchEvaluator
 from .graph import Graph
+from .nonfinite import forward_text
+from .ops import LEAF
 from .program import Program, compile_graph
 
 
@@ -94,7 +96,9 @@ class Trainer:
             vals, grads, bad = self._gradients(rows)
             losses.append(np.array(self.row_losses(vals, min(size, n - lo)), dtype=np.float64))
             if bad:
-                return self._tick(bad, norms, np.concatenate(losses))
+                tick = self._tick(bad, norms, np.concatenate(losses))
+                tick.extra["nonfinite"] = self.describe_nonfinite(vals, bad, grads is None)
+                return tick
             self._update(grads, norms)
         self.epoch += 1
         tick = self._tick(None, norms, np.concatenate(losses))
@@ -139,6 +143,30 @@ class Trainer:
         total = float(losses.sum() if self.settings.reduction == "sum" else losses.mean())
         return Tick(self.epoch, total, losses, norms,
                     {self.p.ids[k]: _copy(v) for k, v in self.params.items()}, bad)
+
+    def describe_nonfinite(self, vals, node_id: str, forward: bool) -> str:
+        """'node 'd' (div) is not finite: 0.5 ÷ 0.0 = inf (row 3)' for a value that went
+        non-finite in the forward pass; a shorter line for a grad."""
+        p = self.p
+        k = p.index[node_id]
+        op = p.ops[k]
+        v = np.asarray(vals[k], dtype=np.float64)
+        if op == LEAF or not forward or v.ndim == 0 or v.shape[0] != self._rows_in(vals):
+            return f"node {node_id!r} ({op}) is not finite"
+        r = int(np.argwhere(~np.isfinite(v.reshape(v.shape[0], -1)).all(axis=1))[0][0]) \
+            if v.ndim > 1 else int(np.flatnonzero(~np.isfinite(v))[0])
+        ins = [self._row_value(vals, j, r) for j in p.inputs[k]]
+        text = forward_text(op, ins, v[r], p.attrs[k])
+        return f"node {node_id!r} ({op}) is not finite: {text} (row {r})"
+
+    def _rows_in(self, vals) -> int:
+        out = np.asarray(vals[self.p.output])
+        return out.shape[0] if out.ndim else 1
+
+    def _row_value(self, vals, j: int, r: int):
+        v = np.asarray(vals[j], dtype=np.float64)
+        batched = isinstance(self.eval, GroupBatchEvaluator) or self.eval.batched[j]
+        return v[r] if batched and v.ndim else v
 
     def first_nonfinite(self, vals) -> str | None:
         """The first node, in topological order, holding NaN or ±inf."""

@@ -371,7 +371,10 @@ class TrainingPanel(QWidget):
     def _diverged(self, epoch: int, node_id: str) -> None:
         node = self.doc.graph.nodes.get(node_id)
         what = f"node {node.label!r} ({node.op})" if node else f"node {node_id!r}"
-        text = (f"Training stopped at epoch {epoch}: {what} is NaN or ±∞ — the first node "
+        latest = self.runner.latest
+        engine = (latest.extra.get("nonfinite") if latest is not None else None) or \
+            f"{what} is NaN or ±∞"
+        text = (f"Training stopped at epoch {epoch}: {engine} — the first node "
                 f"(in topological order) that is not finite. Lower the learning rate or "
                 f"reset the weights.")
         self.error.setText(text)
