@@ -228,3 +228,33 @@ def test_about_shows_the_version(qtbot, settings):
     box = next(b for b in w.findChildren(QMessageBox) if b.isVisible())
     assert f"bpstudio {__version__}" in box.text()
     box.close()
+
+
+# ---- the ? overlay in presentation -----------------------------------------------------------
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1280, 720)])
+def test_the_key_overlay_shows_every_row_in_full_at_every_text_size(qtbot, settings, size):
+    from PySide6.QtCore import QRect
+
+    from bpstudio.ui.lecture.presentation import SCALE_MAX, SCALE_MIN
+    from bpstudio.ui.window.actions import keyboard_rows
+    w = make_window(qtbot, settings)
+    w.presentation.use_fullscreen = False
+    w.resize(*size)
+    w.presentation.enter()
+    overlay = w.presentation.keys
+    for scale in (SCALE_MIN, 1.0, 1.5, SCALE_MAX):
+        w.set_text_scale(scale)
+        w.keyboard_map()
+        qtbot.waitUntil(overlay.isVisible)
+        stage = QRect(0, 0, overlay.parentWidget().width(), overlay.parentWidget().height())
+        assert stage.contains(overlay.geometry()), (scale, overlay.geometry())
+        labels = [overlay.columns.itemAt(i).widget() for i in range(overlay.columns.count())]
+        assert overlay.fits(), (scale, overlay.geometry(), [(x.size(), x.sizeHint()) for x in labels])
+        assert overlay.listed() == keyboard_rows(w.actions_.all())
+        text = " ".join(overlay.columns.itemAt(i).widget().text()
+                        for i in range(overlay.columns.count()))
+        for _menu, action, _keys in overlay.listed():
+            assert action.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in text
+        w.keyboard_map()
+        assert not overlay.isVisible()

@@ -53,8 +53,9 @@ class Presentation(QObject):
         col.addWidget(window.view, 1)
         col.addWidget(self.bar)
         self.badge = StepBadge(window.view)
-        self.keys = KeyOverlay(window.view)
+        self.keys = KeyOverlay(self.container)    # the whole stage: room for every row
         window.view.installEventFilter(self)
+        self.container.installEventFilter(self)
         self._message_timer = QTimer(self, singleShot=True, interval=MESSAGE_MS)
         self._message_timer.timeout.connect(lambda: self.badge.set_message(""))
 
@@ -203,10 +204,10 @@ class Presentation(QObject):
             self.leave()
 
     def eventFilter(self, obj, event) -> bool:
+        if obj is self.container and event.type() == QEvent.Resize and self.keys.isVisible():
+            self.keys.place()
         if obj is self.w.view and event.type() == QEvent.Resize:
             self.badge.place()
-            if self.keys.isVisible():
-                self.keys.place()
             if self.active and self._untouched():
                 QTimer.singleShot(0, self.frame)     # the screen settled: frame it again
         return False

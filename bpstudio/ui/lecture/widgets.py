@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import re
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -186,7 +186,13 @@ class StepBadge(QLabel):
 
 
 class KeyOverlay(QFrame):
-    """Every key of every action, grouped by menu, over the canvas (`?` or Esc closes)."""
+    """Every key of every action, grouped by menu, over the canvas (`?` or Esc closes).
+
+    Every row is shown in full at every text size: the overlay takes the largest text
+    (up to the lecture's text size) and the fewest columns (3 to 5) with which all the
+    rows fit in its parent; nothing is clipped or elided."""
+
+    MIN_PX = 9
 
     def __init__(self, parent: QWidget):
         super().__init__(parent)
@@ -195,12 +201,21 @@ class KeyOverlay(QFrame):
         self.columns.setContentsMargins(36, 28, 36, 28)
         self.columns.setSpacing(40)
         self.scale = 1.0
+        self.px = KEYS_PX
         self.rows: list[tuple[str, str, str]] = []
         self.hide()
 
     def set_rows(self, rows, theme=None, scale: float = 1.0) -> None:
-        """(menu, action, keys) rows, laid out in three balanced columns."""
+        """(menu, action, keys) rows, laid out in balanced columns."""
         self.rows, self.scale = list(rows), scale
+        dark = theme is not None and QColor(theme.background).lightness() < 128
+        bg, fg = ("#16171b", "#f2f2f2") if dark else ("#ffffff", "#111")
+        border = theme.current if theme is not None else "#ff5a00"
+        self.setStyleSheet(f"QFrame#keyOverlay {{ background: {bg}; border: 3px solid {border}; "
+                           f"border-radius: 14px; }} QLabel {{ color: {fg}; background: transparent; }}")
+        self.place()
+
+    def _fill(self, px: float, n: int) -> None:
         while self.columns.count():
             item = self.columns.takeAt(0)
             if item.widget():
@@ -208,23 +223,59 @@ class KeyOverlay(QFrame):
         groups: dict[str, list] = {}
         for menu, action, keys in self.rows:
             groups.setdefault(menu or "Other", []).append((action, keys))
-        for html_text in _balanced_columns(groups, 3):
+        gap = round(max(12.0, 40 * px / KEYS_PX))
+        self.columns.setSpacing(gap)
+        for html_text in _balanced_columns(groups, n):
             label = QLabel(html_text, textFormat=Qt.RichText, alignment=Qt.AlignTop)
-            label.setFont(px_font(KEYS_PX * scale))
+            label.setFont(px_font(px))
             self.columns.addWidget(label, 1)
-        dark = theme is not None and QColor(theme.background).lightness() < 128
-        bg, fg = ("#16171b", "#f2f2f2") if dark else ("#ffffff", "#111")
-        border = theme.current if theme is not None else "#ff5a00"
-        self.setStyleSheet(f"QFrame#keyOverlay {{ background: {bg}; border: 3px solid {border}; "
-                           f"border-radius: 14px; }} QLabel {{ color: {fg}; background: transparent; }}")
+        self.px = px
+
+    def _room(self) -> QSize:
+        parent = self.parentWidget()
+        if parent is None:
+            return QSize(1600, 900)
+        return QSize(round(parent.width() * 0.94), parent.height() - 24)
 
     def place(self) -> None:
+        """The largest text and fewest columns that fit, centred in the parent."""
+        room = self._room()
+        px = KEYS_PX * self.scale
+        while True:
+            for n in (3, 4, 5):
+                self._fill(px, n)
+                need = self._need()
+                if need.width() <= room.width() and need.height() <= room.height():
+                    break
+            else:
+                if px > self.MIN_PX:
+                    px = max(self.MIN_PX, px * 0.9)
+                    continue
+            break
+        need = self._need().expandedTo(QSize(round(room.width() * 0.6), 0))
+        size = need.boundedTo(room)
         parent = self.parentWidget()
-        if parent is not None:
-            w, h = parent.width(), parent.height()
-            height = min(round(h * 0.9), self.sizeHint().height())
-            self.setGeometry(round(w * 0.06), max(70, (h - height) // 2), round(w * 0.88),
-                             min(height, h - 80))
+        w, h = (parent.width(), parent.height()) if parent is not None else (size.width(), size.height())
+        self.setGeometry((w - size.width()) // 2, max(0, (h - size.height()) // 2),
+                         size.width(), size.height())
+        if self.isVisible():                  # new labels show at once, laid out now
+            for i in range(self.columns.count()):
+                self.columns.itemAt(i).widget().show()
+        self.columns.activate()
+
+    def _need(self) -> QSize:
+        """The size the columns ask for (the layout's own hint is cached until shown)."""
+        hints = [self.columns.itemAt(i).widget().sizeHint() for i in range(self.columns.count())]
+        m = self.columns.contentsMargins()
+        width = sum(h.width() for h in hints) + self.columns.spacing() * (len(hints) - 1)
+        height = max((h.height() for h in hints), default=0)
+        return QSize(width + m.left() + m.right() + 8, height + m.top() + m.bottom() + 8)
+
+    def fits(self) -> bool:
+        """Every row in full: each column's text has the room it asks for."""
+        labels = [self.columns.itemAt(i).widget() for i in range(self.columns.count())]
+        return all(lb.width() >= lb.sizeHint().width() and lb.height() >= lb.sizeHint().height()
+                   for lb in labels if lb is not None)
 
     def listed(self) -> list[tuple[str, str, str]]:
         return list(self.rows)
