@@ -258,3 +258,57 @@ def test_the_key_overlay_shows_every_row_in_full_at_every_text_size(qtbot, setti
             assert action.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") in text
         w.keyboard_map()
         assert not overlay.isVisible()
+
+
+# ---- the training dock -----------------------------------------------------------------------
+
+def _training_window(qtbot, settings, name):
+    from PySide6.QtWidgets import QApplication
+
+    from bpstudio.model.document import Document
+    from bpstudio.paths import EXAMPLES
+    from bpstudio.ui.window.main_window import MainWindow
+    w = MainWindow(Document.open(EXAMPLES / name), settings)    # the default size
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.training_dock.show()
+    w.training_dock.raise_()
+    for _ in range(5):
+        QApplication.processEvents()
+    return w
+
+
+@pytest.mark.parametrize("name", ["net-2-2-2.json", "moons-mlp.json"])
+def test_the_training_dock_shows_its_plots_without_scrolling(qtbot, settings, name):
+    w = _training_window(qtbot, settings, name)
+    assert (w.width(), w.height()) == (1400, 850)
+    scroll = w.training_dock.widget()
+    qtbot.waitUntil(lambda: w.training.loss_plot.height() > 100)
+    assert scroll.horizontalScrollBar().maximum() == 0
+    assert scroll.verticalScrollBar().maximum() == 0
+    panel = w.training
+    plots = [panel.loss_plot, panel.grad_plot, panel.boundary.plot]
+    from PySide6.QtCore import QPoint, QRect
+    port = scroll.viewport()
+    for plot in plots:
+        where = QRect(plot.mapTo(port, QPoint(0, 0)), plot.size())
+        assert plot.isVisible() and port.rect().contains(where) and plot.height() >= 150
+    boundary = panel.boundary.plot
+    boundary.title_fit.set(boundary.title_fit.html + " · accuracy 100%")
+    for plot in plots:
+        assert plot.title_fit.fits(), plot.title_fit.html
+
+
+def test_a_new_file_resets_the_plots_axes(qtbot, settings):
+    import numpy as np
+
+    from bpstudio.paths import EXAMPLES
+    w = _training_window(qtbot, settings, "net-2-2-2.json")
+    loss = w.training.loss_plot
+    loss.item.getViewBox().setRange(xRange=(0, 5000), yRange=(0, 40))
+    loss.follow = False                                  # as after zooming by hand
+    assert w.open_path(EXAMPLES / "moons-mlp.json")
+    (x0, x1), (y0, y1) = loss.item.getViewBox().viewRange()
+    assert x1 < 2 and y1 < 2 and loss.follow
+    assert np.isclose(x0, -0.02, atol=0.05)

@@ -122,7 +122,7 @@ class BoundaryPlot(QWidget):
         item.setLabel("bottom", names[0], color=INK, **{"font-size": "15pt"})
         item.setLabel("left", names[1], color=INK, **{"font-size": "15pt"})
         self._title = f"decision boundary: {graph.nodes[spec.score].label} = {spec.threshold:g}"
-        item.setTitle(self._title, color=INK, size="15pt")
+        self.plot.title_fit.set(self._title)
         xs, ys = spec.xs, spec.ys
         dx, dy = xs[1] - xs[0], ys[1] - ys[0]
         self.image.setImage(np.full((len(xs), len(ys)), spec.threshold), levels=spec.levels)
@@ -161,5 +161,4 @@ class BoundaryPlot(QWidget):
         self.image.setImage(score, levels=self.spec.levels, autoLevels=False)
         self.line.setData(lx, ly, connect="finite")
         if self.accuracy is not None:
-            self.plot.getPlotItem().setTitle(
-                f"{self._title} · accuracy {100 * self.accuracy:.0f}%", color=INK, size="15pt")
+            self.plot.title_fit.set(f"{self._title} · accuracy {100 * self.accuracy:.0f}%")

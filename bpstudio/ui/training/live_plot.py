@@ -8,11 +8,12 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QFont
 
 REDRAW_MS = 33                       # ≤ 30 redraws a second
 INK = "#1f2328"
+TITLE_PT = (15, 14, 13, 12, 11, 10)  # a title shrinks to fit its plot, never cut
 
 
 class Series:
@@ -64,7 +65,8 @@ def style_plot(w: pg.PlotWidget, title: str, left: str, bottom: str = "epoch",
     """White, with dark, large axis text: legible from the back row."""
     w.setBackground("w")
     item = w.getPlotItem()
-    item.setTitle(title, color=INK, size="15pt")
+    w.title_fit = FittedTitle(w)
+    w.title_fit.set(title)
     for name, text in (("left", left), ("bottom", bottom)):
         axis = item.getAxis(name)
         axis.setPen(pg.mkPen(INK, width=1.5))
@@ -74,7 +76,48 @@ def style_plot(w: pg.PlotWidget, title: str, left: str, bottom: str = "epoch",
         axis.enableAutoSIPrefix(False)          # "loss (x0.001)" only confuses
     item.showGrid(x=grid, y=grid, alpha=0.18)
     item.setMenuEnabled(False)
-    w.setMinimumSize(260, 200)
+    w.setMinimumSize(240, 150)
+
+
+class FittedTitle(QObject):
+    """A plot's title at the largest size (≤ 15 pt) that fits the plot's width, fitted
+    again whenever the plot is resized."""
+
+    def __init__(self, widget: pg.PlotWidget):
+        super().__init__(widget)
+        self.widget = widget
+        self.html = ""
+        widget.installEventFilter(self)
+
+    def set(self, html: str) -> None:
+        self.html = html
+        self.fit()
+
+    def room(self) -> float:
+        """The title is centred over the plot area (right of the left axis): it fits when
+        it reaches neither edge of the widget."""
+        centre = self.widget.getPlotItem().getViewBox().sceneBoundingRect().center().x()
+        if centre <= 0:
+            centre = self.widget.width() / 2
+        return 2 * min(centre, self.widget.width() - centre) - 12.0
+
+    def width(self) -> float:
+        return self.widget.getPlotItem().titleLabel.item.boundingRect().width()
+
+    def fit(self) -> None:
+        item = self.widget.getPlotItem()
+        for pt in TITLE_PT:
+            item.setTitle(self.html, color=INK, size=f"{pt}pt")
+            if self.width() <= self.room():
+                break
+
+    def fits(self) -> bool:
+        return self.width() <= self.room()
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.widget and event.type() == QEvent.Resize:
+            self.fit()
+        return False
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
@@ -154,9 +197,15 @@ class LivePlot(pg.PlotWidget):
         return self.data.n
 
     def clear_data(self) -> None:
+        """Start over (a new file): no data, and the axes back to their first range
+        (following again, even if the last file's plot was zoomed by hand)."""
         self.data.clear()
         self._view = None
         self._dirty = True
+        self.follow = True
+        self.item.setXRange(0.0, 1.0, padding=0.02)
+        self.item.setYRange(0.0, 1.0, padding=0.03)
+        self.item.autoBtn.hide()
 
     def _tick(self) -> None:
         if self._dirty:

@@ -207,7 +207,7 @@ class GradNormPlot(LivePlot):
     def _title(self) -> None:
         note = "" if self._zero_since is None else \
             f" &nbsp;<span style='color:#57606a'>· all 0 from epoch {self._zero_since}</span>"
-        self.item.setTitle(self._key + note, color=INK, size="15pt")
+        self.title_fit.set(self._key + note)
 
     def clear_data(self) -> None:
         super().clear_data()

@@ -140,8 +140,9 @@ class TrainingPanel(QWidget):
         row.addWidget(self.status, 1)
         return row
 
-    def _build_settings(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _build_settings(self) -> QVBoxLayout:
+        """Two rows of settings, so the dock needs no scrolling at the default size."""
+        rows = QVBoxLayout()
         self.lr = LogSpinBox(objectName="trainLr")
         self.epochs = QSpinBox(objectName="trainEpochs", minimum=1, maximum=10_000_000,
                                singleStep=100, keyboardTracking=False)
@@ -154,14 +155,18 @@ class TrainingPanel(QWidget):
         self.row = QSpinBox(objectName="trainRow", minimum=0, keyboardTracking=False)
         self.row.setToolTip("the dataset row the canvas shows when training stops")
         self.log_scale = QCheckBox("log loss", objectName="trainLog")
-        for text, w in (("learning rate", self.lr), ("epochs", self.epochs),
-                        ("momentum", self.momentum), ("batch", self.batch),
-                        ("loss over rows", self.reduction), ("show row", self.row)):
-            row.addWidget(QLabel(text))
-            row.addWidget(w)
-            row.addSpacing(8)
-        row.addWidget(self.log_scale)
-        row.addStretch(1)
+        for group in ((("learning rate", self.lr), ("epochs", self.epochs),
+                       ("momentum", self.momentum)),
+                      (("batch", self.batch), ("loss over rows", self.reduction),
+                       ("show row", self.row), ("", self.log_scale))):
+            row = QHBoxLayout()
+            for text, w in group:
+                if text:
+                    row.addWidget(QLabel(text))
+                row.addWidget(w)
+                row.addSpacing(8)
+            row.addStretch(1)
+            rows.addLayout(row)
         self.lr.valueChanged.connect(lambda v: self._edited("lr", float(v)))
         self.epochs.valueChanged.connect(lambda v: self._edited("epochs", int(v)))
         self.momentum.valueChanged.connect(lambda v: self._edited("momentum", float(v)))
@@ -169,7 +174,7 @@ class TrainingPanel(QWidget):
         self.reduction.currentTextChanged.connect(lambda t: self._edited("reduction", t))
         self.row.valueChanged.connect(self._row_changed)
         self.log_scale.toggled.connect(lambda on: self.loss_plot.set_log(on))
-        return row
+        return rows
 
     def set_orientation(self, orientation) -> None:
         """Horizontal (a wide dock): loss and grads stacked, boundary beside them.
