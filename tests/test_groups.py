@@ -221,6 +221,8 @@ def test_step_menu_group_actions(qtbot, tmp_path):
     w.ask_save_changes = lambda: "discard"
     qtbot.addWidget(w)
     w.view.set_zoom(0.6)                        # cards shown (the overview hides them)
+    assert len(w.doc.groups()) == 33            # it opened as a neuron diagram (test_diagram)
+    w.doc.remove_groups([g["id"] for g in w.doc.groups()])
     wa = w.actions_
     assert wa.toggle_group.shortcuts()[0].toString() == "G"
     wa.group_neurons.trigger()

@@ -16,11 +16,11 @@ rightmost node.  Pipeline, all iterative (no recursion) and deterministic:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
 
 import numpy as np
 
 from ..engine.nogc import paused_gc as _gc_paused
+from .crossings import count_crossings, drawn_crossings  # noqa: F401  (their old home)
 
 Position = tuple[float, float]
 # Centre to centre. A layer gap of 170 leaves ~30 scene units of edge between a
@@ -259,13 +259,12 @@ def _order_layers(layers: _Layers, layer: np.ndarray, sweeps: int) -> np.ndarray
 
 
 # --------------------------------------------------------------------------- coordinates
-def _segmented_spread(desired: np.ndarray, layer: np.ndarray, within: np.ndarray,
-                      gap: float) -> np.ndarray:
-    """Heights >= gap apart in the given order, close to ``desired``: the mean of
-    pushing conflicts down (running max) and up (running min), both feasible.
-    Arrays are sorted by layer, then order; all layers are done at once, a
-    per-layer offset larger than any value keeping the scans apart."""
-    steps = within * gap
+def _segmented_spread(desired: np.ndarray, layer: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Heights keeping the given order with neighbours at least their ``steps``
+    difference apart (steps: cumulative offsets within each layer), close to
+    ``desired``: the mean of pushing conflicts down (running max) and up (running
+    min), both feasible.  Arrays are sorted by layer, then order; all layers are done
+    at once, a per-layer offset larger than any value keeping the scans apart."""
     z = desired - steps
     offset = layer * (2.0 * np.abs(z).max(initial=0.0) + 1.0)
     down = np.maximum.accumulate(z + offset)
@@ -273,8 +272,23 @@ def _segmented_spread(desired: np.ndarray, layer: np.ndarray, within: np.ndarray
     return (down + up) / 2 - offset + steps
 
 
-def _assign_heights(chains: _Chains, pos: np.ndarray, gap: float, passes: int) -> np.ndarray:
-    """Heights keeping each layer's order, >= gap apart.  Each (Jacobi) pass moves
+def _layer_steps(layer: np.ndarray, starts: np.ndarray, within: np.ndarray, gap: float,
+                 size: np.ndarray | None) -> np.ndarray:
+    """Offset of each node (sorted by layer, then order) from its layer's first: k * gap
+    for equal nodes; with sizes, neighbours (h_a + h_b) / 2 + gap apart."""
+    if size is None:
+        return within * gap
+    pitch = np.zeros(len(size))
+    pitch[1:] = (size[1:] + size[:-1]) / 2 + gap
+    pitch[starts[:-1][np.diff(starts) > 0]] = 0.0
+    total = np.cumsum(pitch)
+    return total - total[starts[layer]]
+
+
+def _assign_heights(chains: _Chains, pos: np.ndarray, gap: float, passes: int,
+                    heights: np.ndarray | None = None) -> np.ndarray:
+    """Heights keeping each layer's order, >= gap apart (with ``heights``, per node:
+    that much clear space between cards).  Each (Jacobi) pass moves
     real nodes towards the mean height of their neighbours and dummies towards the
     straight line between their chain's ends (edges are drawn straight)."""
     n, total = len(chains.layer) - len(chains.left), len(chains.layer)
@@ -282,8 +296,13 @@ def _assign_heights(chains: _Chains, pos: np.ndarray, gap: float, passes: int) -
     layer = chains.layer[order]
     starts = np.searchsorted(layer, np.arange(int(layer[-1]) + 2))
     within = np.arange(total) - starts[layer]
+    size = None
+    if heights is not None:
+        size = np.concatenate([heights, np.zeros(total - n)])[order]
+    steps = _layer_steps(layer, starts, within, gap, size)
+    last = np.maximum(starts[1:] - 1, 0)
     y = np.empty(total)
-    y[order] = (within - (np.diff(starts)[layer] - 1) / 2) * gap
+    y[order] = steps - steps[last[layer]] / 2
     u, v = chains.seg_u, chains.seg_v
     degree = np.maximum(np.bincount(u, minlength=total) + np.bincount(v, minlength=total), 1)
     for _ in range(passes):
@@ -291,8 +310,21 @@ def _assign_heights(chains: _Chains, pos: np.ndarray, gap: float, passes: int) -
                    + np.bincount(v, weights=y[u], minlength=total)) / degree
         ya, yb = y[chains.left], y[chains.right]
         desired[n:] = ya + (yb - ya) * chains.fraction
-        y[order] = _segmented_spread(desired[order], layer, within, gap)
+        y[order] = _segmented_spread(desired[order], layer, steps)
     return y
+
+
+def _layer_x(rank: np.ndarray, layer_gap: float, widths: np.ndarray | None) -> np.ndarray:
+    """x of each layer: layer * layer_gap; with widths, neighbouring layers
+    (widest_a + widest_b) / 2 + layer_gap apart."""
+    count = int(rank.max(initial=0)) + 1
+    if widths is None:
+        return np.arange(count) * layer_gap
+    widest = np.zeros(count)
+    np.maximum.at(widest, rank, widths)
+    pitch = np.zeros(count)
+    pitch[1:] = (widest[1:] + widest[:-1]) / 2 + layer_gap
+    return np.cumsum(pitch)
 
 
 # --------------------------------------------------------------------------- public API
@@ -309,12 +341,16 @@ def assign_layers(node_ids, edges) -> dict[str, int]:
 
 def layered_layout(node_ids: list[str], edges: list[tuple[str, str]], *,
                    fixed: dict[str, Position] | None = None,
-                   layer_gap: float = LAYER_GAP, node_gap: float = NODE_GAP
+                   layer_gap: float = LAYER_GAP, node_gap: float = NODE_GAP,
+                   sizes: dict[str, tuple[float, float]] | None = None
                    ) -> dict[str, Position]:
     """Positions for all nodes; those in ``fixed`` are returned exactly as given.
 
     x = layer * layer_gap (edges go left to right), nodes in a layer >= node_gap
-    apart.  Deterministic; iterative, so 100,000-node chains are fine.
+    apart.  With ``sizes`` (id -> card width, height; cards of different sizes, as in
+    a neuron diagram) the gaps are the clear space between cards instead: layers
+    (widest + widest) / 2 + layer_gap apart, neighbours (h + h) / 2 + node_gap.
+    Deterministic; iterative, so 100,000-node chains are fine.
     """
     node_ids = list(node_ids)
     if not node_ids:
@@ -325,96 +361,10 @@ def layered_layout(node_ids: list[str], edges: list[tuple[str, str]], *,
         chains = _Chains(rank, src, dst)
         sweeps = 4 if len(chains.layer) < 30_000 else 2  # down, up (, down, up)
         pos = _order_layers(_Layers(chains.layer, chains.seg_u, chains.seg_v), chains.layer, sweeps)
-        y = _assign_heights(chains, pos, node_gap, passes=4)
-        positions = dict(zip(node_ids, zip((rank * layer_gap).tolist(), y[:n].tolist())))
+        wh = None if sizes is None else np.array([sizes[i] for i in node_ids], dtype=float)
+        y = _assign_heights(chains, pos, node_gap, 4, None if wh is None else wh[:, 1])
+        x = _layer_x(rank, layer_gap, None if wh is None else wh[:, 0])[rank]
+        positions = dict(zip(node_ids, zip(x.tolist(), y[:n].tolist())))
     if fixed:
         positions.update({k: tuple(v) for k, v in fixed.items() if k in positions})
     return positions
-
-
-# --------------------------------------------------------------------------- crossings
-def _count_inversions(values: np.ndarray) -> int:
-    """Pairs i < j with values[i] > values[j]: bottom-up merge sort, vectorised per level."""
-    n = len(values)
-    if n < 2:
-        return 0
-    cur = np.unique(values, return_inverse=True)[1].astype(np.int64).ravel()
-    span, index, total, width = int(cur.max()) + 1, np.arange(n), 0, 1
-    while width < n:
-        run = index // width
-        pair, is_right = run >> 1, (run & 1).astype(bool)
-        key = pair * span + cur
-        below_or_equal = np.searchsorted(key[~is_right], key[is_right], side="right")
-        total += int(((pair[is_right] + 1) * width - below_or_equal).sum())
-        cur = np.sort(key, kind="stable") - pair * span
-        width *= 2
-    return total
-
-
-def _segments(layer_of, key_of, src, dst, coord) -> tuple[np.ndarray, ...]:
-    """Split edges into per-gap segments (gap, key_left, key_right); a long edge gets
-    dummy keys interpolated linearly in ``coord`` (the layers' coordinates)."""
-    la, lb = layer_of[src], layer_of[dst]
-    swap = la > lb
-    a, b = np.where(swap, dst, src), np.where(swap, src, dst)
-    la, lb = layer_of[a], layer_of[b]
-    keep = lb > la
-    a, b, la, lb = a[keep], b[keep], la[keep], lb[keep]
-    spans = lb - la
-    edge = np.repeat(np.arange(len(a)), spans)
-    step = np.arange(len(edge)) - (np.cumsum(spans) - spans)[edge]
-    gap = la[edge] + step
-    ka, kb = key_of[a][edge], key_of[b][edge]
-    ta, tb = coord[la][edge], coord[lb][edge]
-
-    def key_at(layer_index):
-        t = (coord[layer_index] - ta) / (tb - ta)
-        return ka + (kb - ka) * t
-    return gap, key_at(gap), key_at(gap + 1)
-
-
-def _crossings_of_segments(gap, key_left, key_right) -> int:
-    order = np.lexsort((key_right, key_left, gap))
-    right_rank = np.lexsort((key_right, gap))
-    value = np.empty(len(gap), dtype=np.int64)
-    sorted_pairs = np.stack([gap[right_rank], key_right[right_rank]])
-    new = np.ones(len(gap), dtype=bool)
-    new[1:] = np.any(sorted_pairs[:, 1:] != sorted_pairs[:, :-1], axis=0)
-    value[right_rank] = np.cumsum(new)
-    return _count_inversions(value[order])
-
-
-def count_crossings(layers: list[list[str]], edges: Iterable[tuple[str, str]]) -> int:
-    """Edge crossings between adjacent layers, nodes ordered as listed.
-
-    An edge spanning several layers is split per layer: its dummy in each layer in
-    between sits at the linearly interpolated index.  Same-layer edges are ignored.
-    """
-    layer_of, key_of = {}, {}
-    for k, members in enumerate(layers):
-        for i, node in enumerate(members):
-            layer_of[node], key_of[node] = k, float(i)
-    pairs = sorted({(a, b) for a, b in edges})
-    if not pairs:
-        return 0
-    ids = {node: i for i, node in enumerate(layer_of)}
-    src = np.array([ids[a] for a, _ in pairs], dtype=np.int64)
-    dst = np.array([ids[b] for _, b in pairs], dtype=np.int64)
-    layer_arr = np.fromiter(layer_of.values(), dtype=np.int64, count=len(ids))
-    key_arr = np.fromiter(key_of.values(), dtype=np.float64, count=len(ids))
-    coord = np.arange(len(layers), dtype=np.float64)
-    return _crossings_of_segments(*_segments(layer_arr, key_arr, src, dst, coord))
-
-
-def drawn_crossings(positions: dict[str, Position], edges: Iterable[tuple[str, str]]) -> int:
-    """Crossings of a drawing with straight edges: layers are the distinct x values,
-    nodes are ordered by y, a long edge crosses each layer in between at its
-    linearly interpolated y.  Equal to :func:`count_crossings` on those layers."""
-    ids = {node: i for i, node in enumerate(positions)}
-    xy = np.array(list(positions.values()), dtype=np.float64).reshape(-1, 2)
-    coord, layer_arr = np.unique(xy[:, 0], return_inverse=True)
-    pairs = sorted({(ids[a], ids[b]) for a, b in edges})
-    if not pairs:
-        return 0
-    src, dst = np.array(pairs, dtype=np.int64).T
-    return _crossings_of_segments(*_segments(layer_arr.ravel(), xy[:, 1], src, dst, coord))

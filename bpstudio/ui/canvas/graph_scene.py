@@ -34,6 +34,7 @@ class GraphScene(QGraphicsScene):
     node_selected = Signal(str)                                  # '' when cleared
     node_moved_by_user = Signal(str, float, float, float, float)  # id, old x, y, new x, y
     current_node_changed = Signal(str)                           # '' before the first step
+    layout_changed = Signal()                                    # groups folded / unfolded
 
     def __init__(self, document: Document, theme: Theme | None = None):
         super().__init__()

@@ -20,10 +20,18 @@ from .step_highlight import number_text
 from .theme import Style
 
 CARD_WIDTH = 1.4          # summary card width in card widths (covers the op circle's port)
+LINE_HEIGHT = 28.0        # a neuron's card in the diagram: one line, title | data | ‖grad‖
+LINE_NUMBER = "−8.888e−8"  # the widest number a line card leaves room for
 
 
 def norm_text(norm) -> str:
     return "—" if norm is None else fmt(norm, 4)
+
+
+def line_number(x) -> str:
+    """A number on a neuron's line card: 4 significant digits, at most 9 characters."""
+    from .card_text import short_number
+    return short_number(x, 4, 9)
 
 
 class GroupFrame(GroupBox):
@@ -66,6 +74,8 @@ class SummaryCard(QGraphicsItem):
         self.group_id = group["id"]
         self._style = style
         self._label = label
+        self._title = group.get("title") or self.group_id
+        self.line = group.get("kind") == "neuron"      # one compact line per neuron
         self._data = self._norm = ""
         self._current: str | None = None
         self.setFlag(QGraphicsItem.ItemIsSelectable, True)
@@ -100,9 +110,18 @@ class SummaryCard(QGraphicsItem):
         return self._current is not None
 
     def card_rect(self) -> QRectF:
-        g = self._style.geo
-        w = max(g.width * CARD_WIDTH, self._style.label_metrics.horizontalAdvance(self._label) + 28)
+        g, s = self._style.geo, self._style
+        if self.line:
+            number = s.number_metrics.horizontalAdvance(LINE_NUMBER)
+            w = (s.label_metrics.horizontalAdvance(self._title) + 2 * number
+                 + s.caption_width + 44)
+            return QRectF(-w / 2, -LINE_HEIGHT / 2, w, LINE_HEIGHT)
+        w = max(g.width * CARD_WIDTH, s.label_metrics.horizontalAdvance(self._label) + 28)
         return QRectF(-w / 2, -g.height / 2, w, g.height)
+
+    def keep_clear(self) -> QRectF:
+        """Pills stay off the card's text."""
+        return self.card_rect().translated(self.pos()).adjusted(-2, -2, 2, 2)
 
     def boundingRect(self) -> QRectF:
         return self.card_rect().adjusted(-14, -14, 14, 14)
@@ -112,7 +131,7 @@ class SummaryCard(QGraphicsItem):
         s, card, r = self._style, self.card_rect(), self._style.geo.radius
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setRenderHint(QPainter.TextAntialiasing, True)
-        for d in (8, 4):                               # the stack: several nodes folded
+        for d in ((3,) if self.line else (8, 4)):      # the stack: several nodes folded
             painter.setPen(s.border_pen)
             painter.setBrush(s.brush["card"])
             painter.drawRoundedRect(card.translated(d, -d), r, r)
@@ -123,15 +142,40 @@ class SummaryCard(QGraphicsItem):
         painter.setPen(Qt.NoPen)
         painter.setBrush(s.brush["card"])
         painter.drawRoundedRect(card, r, r)
-        head = QRectF(card.left(), card.top(), card.width(), s.geo.header)
-        painter.fillRect(head.adjusted(1, 1, -1, 0), s.brush["header"])
-        self._paint_rows(painter, s, card, head)
+        if self.line:
+            self._paint_line(painter, s, card)
+        else:
+            head = QRectF(card.left(), card.top(), card.width(), s.geo.header)
+            painter.fillRect(head.adjusted(1, 1, -1, 0), s.brush["header"])
+            self._paint_rows(painter, s, card, head)
         painter.setBrush(Qt.NoBrush)
         painter.setPen(s.current_pen if self._current else s.border_pen)
         painter.drawRoundedRect(card, r, r)
         if self.isSelected():
             painter.setPen(s.selection_pen)
             painter.drawRoundedRect(card.adjusted(-10, -10, 10, 10), r + 10, r + 10)
+
+    def _paint_line(self, painter: QPainter, s: Style, card: QRectF) -> None:
+        """title | data | ‖∇‖ norm, on one line (the diagram's neuron card)."""
+        title_w = s.label_metrics.horizontalAdvance(self._title) + 16
+        head = QRectF(card.left(), card.top(), title_w, card.height())
+        painter.fillRect(head.adjusted(1, 1, 0, -1), s.brush["header"])
+        painter.setPen(s.color["card_border"])
+        painter.drawLine(head.topRight(), head.bottomRight())
+        painter.setFont(s.label_font)
+        painter.setPen(s.text_pen)
+        painter.drawText(head, Qt.AlignCenter, self._title)
+        number = s.number_metrics.horizontalAdvance(LINE_NUMBER)
+        data = QRectF(head.right() + 6, card.top(), number, card.height())
+        norm = QRectF(card.right() - 8 - number, card.top(), number, card.height())
+        painter.setFont(s.caption_font)
+        painter.setPen(s.caption_pen)
+        painter.drawText(QRectF(data.right() + 4, card.top(), s.caption_width + 8, card.height()),
+                         Qt.AlignLeft | Qt.AlignVCenter, "‖∇‖")
+        painter.setFont(s.number_font)
+        painter.setPen(s.text_pen)
+        painter.drawText(data, Qt.AlignRight | Qt.AlignVCenter, self._data)
+        painter.drawText(norm, Qt.AlignRight | Qt.AlignVCenter, self._norm)
 
     def _paint_rows(self, painter: QPainter, s: Style, card: QRectF, head: QRectF) -> None:
         painter.setFont(s.label_font)
@@ -161,9 +205,11 @@ def frame_title(group: dict, norm) -> str:
     return f"{group.get('title') or group['id']}  ·  ‖grad‖ = {norm_text(norm)}"
 
 
-def card_numbers(doc, group: dict) -> tuple[str, str]:
+def card_numbers(doc, group: dict, line: bool = False) -> tuple[str, str]:
     value = gm.group_value(doc, group)
     outs = gm.outputs(doc.graph, group)
-    data = number_text(value) if value is not None else ("·" if len(outs) == 1 else
-                                                         f"{len(outs)} outputs")
+    scalar = value is not None and getattr(value, "ndim", 0) == 0
+    text = line_number if line and scalar else number_text
+    data = text(value) if value is not None else ("·" if len(outs) == 1 else
+                                                  f"{len(outs)} outputs")
     return data, norm_text(gm.group_grad_norm(doc, group))

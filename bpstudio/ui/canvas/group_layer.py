@@ -1,14 +1,32 @@
 """The scene's groups: boxes for expanded groups, summary cards for collapsed ones, and
 the hidden members' cards drawn at their summary card (see group_item.py).
 
+While any group is folded the canvas shows a diagram: the graph with each folded
+group as one node (model/diagram.quotient), laid out afresh with the cards' own
+sizes, compact (a network's neurons read as layers); the document's positions are
+untouched and come back when the last group opens.
+
 Owned by `GraphScene`, made again whenever the scene is rebuilt; it connects to the
 document's `groups_changed` (rebuild) and to the signals that change numbers.
 """
 from __future__ import annotations
 
+from PySide6.QtCore import QRectF
+
+from ...model import diagram
 from ...model import groups as gm
+from ...model.layout import layered_layout
 from .group_box import GroupBox
-from .group_item import GroupFrame, SummaryCard, card_numbers, frame_title, summary_label
+from .group_item import (
+    GroupFrame,
+    SummaryCard,
+    card_numbers,
+    frame_title,
+    summary_label,
+)
+
+DIAGRAM_COLUMN_GAP = 60.0   # clear space between a diagram's columns (edges, arrowheads)
+DIAGRAM_ROW_GAP = 8.0       # ... and between cards of one column (16 neurons fit a window)
 
 
 class GroupLayer:
@@ -19,6 +37,7 @@ class GroupLayer:
         self.folded: dict[str, str] = {}        # hidden member id -> its card's group id
         self._current: str | None = None        # group id whose card is lit
         self._busy = False
+        self._relaid = False                    # items drawn at the diagram's positions
         self._pairs = ((doc.groups_changed, self.rebuild), (doc.cursor_moved, self._numbers),
                        (doc.values_replaced, self._numbers), (doc.leaf_edited, self._numbers))
         for signal, slot in self._pairs:
@@ -32,7 +51,7 @@ class GroupLayer:
     # ---- building -------------------------------------------------------------------
     def rebuild(self) -> None:
         """Lay every group out from the document (after any change to the groups)."""
-        if not (self.frames or self.cards or self._doc.groups()):
+        if not (self.frames or self.cards or self._doc.groups() or self._relaid):
             return                       # nothing drawn, nothing to draw
         self._busy = True
         try:
@@ -44,12 +63,12 @@ class GroupLayer:
             owner = {m: g["id"] for m, g in gm.folded(groups).items() if m in self._items}
             for g in groups:
                 self._add(g, owner)
-            self._place_cards()
             self._fold(owner)
         finally:
             self._busy = False
         self._numbers()
         self._scene._highlight_step()
+        self._scene.layout_changed.emit()
 
     def _add(self, g: dict, owner: dict) -> None:
         members = [self._items[m] for m in gm.present_members(self._doc.graph, g)]
@@ -62,49 +81,70 @@ class GroupLayer:
             self.frames[g["id"]] = frame
             self._scene.addItem(frame)
 
-    def _place_cards(self) -> None:
-        """Each card at its members' centre (the document's positions); a column of
-        cards as one even stack."""
-        pos = self._doc.positions()
-        centres = {}
-        for gid in self.cards:
-            ids = [m for m in gm.present_members(self._doc.graph, self._group(gid))
-                   if m in pos]
-            xs, ys = [pos[m][0] for m in ids], [pos[m][1] for m in ids]
-            centres[gid] = ((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)
-        spacing = self._style.geo.height + 46
-        for gid, (x, y) in gm.card_positions(centres, spacing).items():
-            self.cards[gid].setPos(x, y)
+    def _diagram_positions(self, owner: dict) -> dict:
+        """The graph with every folded group as one node, laid out with card sizes."""
+        ids, edges = diagram.quotient(self._doc.graph, owner)
+        sizes = {}
+        for nid in ids:
+            if nid in self.cards:
+                r = self.cards[nid].card_rect()
+                sizes[nid] = (r.width(), r.height())
+            else:
+                geo = self._items[nid].geo
+                op = 0.0 if self._items[nid].op_symbol() is None else geo.op_radius * 2
+                sizes[nid] = (geo.width + op, geo.height)
+        return layered_layout(ids, edges, sizes=sizes, layer_gap=DIAGRAM_COLUMN_GAP,
+                              node_gap=DIAGRAM_ROW_GAP)
 
     def _fold(self, owner: dict) -> None:
-        """Draw each folded member at its card (the document keeps its position)."""
+        """Hide the folded members; with any folded, draw everything at the diagram's
+        positions (each folded member at its card). The document keeps its positions."""
         self.folded = owner
-        for nid, gid in owner.items():
-            item = self._items[nid]
-            item.setPos(self.cards[gid].pos())
-            item.setVisible(False)
         if owner:
-            self._scene._geometry_changed(list(owner))
+            pos = self._diagram_positions(owner)
+            for gid, card in self.cards.items():
+                card.setPos(*pos[gid])
+            moved = []
+            for nid, item in self._items.items():
+                x, y = pos[owner.get(nid, nid)]
+                if item.pos().x() != x or item.pos().y() != y:
+                    item.setPos(x, y)
+                    moved.append(nid)
+            for nid in owner:
+                self._items[nid].setVisible(False)
+            self._relaid = True
+            self._scene._geometry_changed(moved)
         for frame in self.frames.values():
             frame.refit()
         self._grow_scene_rect()
 
     def _unfold(self) -> None:
-        """Every folded member back at the document's position, visible again."""
-        if not self.folded:
+        """Every card back at the document's position, the folded ones visible again."""
+        if not (self.folded or self._relaid):
             return
         pos, overview = self._doc.positions(), self._scene.is_overview()
-        ids, self.folded = list(self.folded), {}
-        for nid in ids:
+        hidden, self.folded, self._relaid = list(self.folded), {}, False
+        moved = []
+        for nid, item in self._items.items():
+            x, y = pos[nid]
+            if item.pos().x() != x or item.pos().y() != y:
+                item.setPos(x, y)
+                moved.append(nid)
+        for nid in hidden:
             if nid in self._items:
-                self._items[nid].setPos(*pos[nid])
                 self._items[nid].setVisible(not overview)
-        self._scene._geometry_changed([n for n in ids if n in self._items])
+        self._scene._geometry_changed(moved)
 
     def _grow_scene_rect(self) -> None:
         """The scene rect fits what is drawn now (Fit shows a folded graph compact)."""
         self._scene._fit_scene_rect()
         rect = self._scene.sceneRect()
+        if self._relaid:                  # the diagram: just round its cards
+            rect = QRectF()
+            for item in [*self.cards.values(), *self._items.values()]:
+                if item.isVisible() or item in self.cards.values():
+                    rect = rect.united(item.mapRectToScene(item.card_rect()))
+            rect = rect.adjusted(-34, -22, 22, 22)        # op circles on the left
         for item in self._scene.items():
             if isinstance(item, (GroupBox, SummaryCard)):
                 rect = rect.united(item.sceneBoundingRect().adjusted(-8, -8, 8, 8))
@@ -151,7 +191,7 @@ class GroupLayer:
     # ---- numbers ----------------------------------------------------------------------
     def _numbers(self, *_args) -> None:
         for gid, card in self.cards.items():
-            card.set_numbers(*card_numbers(self._doc, self._group(gid)))
+            card.set_numbers(*card_numbers(self._doc, self._group(gid), card.line))
         for gid, frame in self.frames.items():
             g = self._group(gid)
             frame.set_title(frame_title(g, gm.group_grad_norm(self._doc, g)))

@@ -101,3 +101,38 @@ def toggle_all_command(doc) -> CollapseGroupsCommand | None:
 def ungroup_command(doc, scene) -> UngroupCommand | None:
     gid = group_for(doc, scene)
     return UngroupCommand(doc, gid) if gid is not None else None
+
+
+def diagram_command(doc):
+    """D: the neuron diagram on / off. The first time, group the neurons (from the ids,
+    else from the structure) folded; then fold or open all neuron groups at once."""
+    from ...model.diagram import network_neurons
+    neurons = [g for g in doc.groups() if g.get("kind") == "neuron"]
+    if not neurons:
+        found = [{**g, "collapsed": True} for g in network_neurons(doc.graph)]
+        cmd = AddGroupsCommand(doc, found, "Neuron diagram")
+        return cmd if cmd.groups else None
+    fold = not all(g.get("collapsed") for g in neurons)
+    return CollapseGroupsCommand(doc, [g["id"] for g in neurons], fold,
+                                 "Neuron diagram" if fold else "All nodes")
+
+
+def open_group_command(doc, scene, node_id: str | None):
+    """I on a folded neuron (its card, or a node inside it): open it in place."""
+    gid = scene.groups().selected_group()
+    if gid is None and node_id:
+        gid = scene.groups().folded.get(node_id)
+    if gid is None or not (doc.group(gid) or {}).get("collapsed"):
+        return None
+    return CollapseGroupsCommand(doc, [gid], False, f"Open {gid}")
+
+
+def close_group_command(doc, scene, node_id: str | None):
+    """O on a node of an opened neuron while others are folded: fold it again."""
+    from ...model.groups import innermost
+    if not node_id or not scene.groups().folded:
+        return None
+    group = innermost(doc.groups(), node_id)
+    if group is None or group.get("collapsed") or group.get("kind") != "neuron":
+        return None
+    return CollapseGroupsCommand(doc, [group["id"]], True, f"Fold {group['id']}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QMenu
 
+from ...model.diagram import step_target
 from ..canvas.theme import Theme
 from ..commands.edit import SetNoteCommand
 from ..panels.breakpoints import stop_text
@@ -25,9 +26,19 @@ class LectureOps:
         if self.quiz.reveal():
             self.show_message("revealed")
             return
+        folded = self.scene.groups().folded
+        if folded:                        # the neuron diagram: one neuron at a time
+            st = self.doc.stepper
+            self.run_until(step_target(st.program, folded, st.cursor, 1))
+            return
         self.doc.step()
 
     def step_back(self) -> None:
+        folded = self.scene.groups().folded
+        if folded:
+            st = self.doc.stepper
+            self.doc.run_to(step_target(st.program, folded, st.cursor, -1))
+            return
         self.doc.back()
 
     def reset(self) -> None:

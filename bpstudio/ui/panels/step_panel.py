@@ -331,8 +331,13 @@ class StepPanel(QWidget):
         if not self.list.viewport().rect().contains(rect):
             self.list.scrollTo(index, QAbstractItemView.PositionAtCenter)
 
+    summary = None     # () -> lines or None: the neuron diagram's summary of its step
+
     def _body_html(self, s) -> str:
         parts = []
+        lines = self.summary() if self.summary is not None and s.cursor else None
+        for line in lines or ():
+            parts.append(f"<div style='margin-top:4px'><b>{html.escape(line)}</b></div>")
         if s.cursor == 0:
             parts.append("<p>Press <b>→</b> to compute the first node.</p>")
         else:

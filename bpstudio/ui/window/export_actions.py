@@ -14,6 +14,7 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from ..canvas import export
+from ..commands.groups import close_group_command, open_group_command
 from ..commands.structure import collapse_command, expand_command
 
 PNG_SCALE = 2.0            # exported PNGs: twice as sharp as the screen (slides, 4K projectors)
@@ -53,6 +54,10 @@ def _target(w) -> str | None:
 
 
 def step_into(w) -> bool:
+    folded = open_group_command(w.doc, w.scene, _target(w))     # a neuron of the diagram
+    if folded is not None:
+        w.undo_stack.push(folded)
+        return True
     cmd = expand_command(w.doc, _target(w))
     if cmd is None:
         w.statusBar().showMessage("select a tanh, sigmoid, sse or mse node to step into", 5000)
@@ -64,6 +69,10 @@ def step_into(w) -> bool:
 
 
 def collapse(w) -> bool:
+    fold = close_group_command(w.doc, w.scene, _target(w))     # back into the diagram
+    if fold is not None:
+        w.undo_stack.push(fold)
+        return True
     cmd = collapse_command(w.doc, _target(w))
     if cmd is None:
         w.statusBar().showMessage("select a node of an expanded op to collapse it", 5000)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMenu
 
-from ..commands.groups import suggest_command, toggle_all_command, toggle_command, ungroup_command
+from ..commands.groups import (diagram_command, suggest_command, toggle_all_command,
+                               toggle_command, ungroup_command)
 
 
 def add_group_actions(wa, m: QMenu, t: str, w) -> None:
@@ -16,6 +17,9 @@ def add_group_actions(wa, m: QMenu, t: str, w) -> None:
                                ["Ctrl+Alt+N"], tip="a box per neuron (ids like l1n3.w1)")
     wa.group_layers = wa._add(sub, t, "Group &layers", lambda: group(w, "layer"),
                               ["Ctrl+Alt+L"], tip="a box per layer (neurons l1n1, l1n2, …)")
+    wa.diagram = wa._add(sub, t, "Neuron &diagram", lambda: neuron_diagram(w), ["D"],
+                         tip="one card per neuron (value, ‖grad‖), laid out as layers; "
+                             "I opens a neuron, D again shows every node")
     sub.addSeparator()
     wa.toggle_group = wa._add(sub, t, "&Collapse / expand group", lambda: toggle(w), ["G"],
                               tip="fold the selected group (or the selected node's) into one "
@@ -38,6 +42,10 @@ def _push(w, cmd, none_message: str) -> bool:
 def group(w, kind: str) -> bool:
     return _push(w, suggest_command(w.doc, kind),
                  f"no new {kind} groups: ids like l1n3.w1 name neurons and layers")
+
+
+def neuron_diagram(w) -> bool:
+    return _push(w, diagram_command(w.doc), "no neurons found (an activation of a weighted sum)")
 
 
 def toggle(w) -> bool:

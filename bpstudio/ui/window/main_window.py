@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea
 
+from ...model.diagram import neuron_summary, open_as_diagram
 from ...model.document import Document
 from ..canvas.graph_scene import GraphScene
 from ..canvas.graph_view import GraphView
@@ -43,6 +44,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.text_scale = clamp_scale(_float(self.settings.value("textScale"), 1.0))
         self.undo_stack = QUndoStack(self)
         self._undo_binding = UndoBinding(self.undo_stack)
+        open_as_diagram(document)
         self.scene = GraphScene(document, theme)
         self.view = GraphView(self.scene)
         self.presentation = Presentation(self)
@@ -51,6 +53,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.watches = Watches(self.settings)
         self.markers = BreakpointMarkers(self.scene)
         self._build_docks(document)
+        self.step_panel.summary = self._neuron_summary
         self.push_watches_to_training()
         self.checker = CheckRunner(self)
         self.checker.finished.connect(self._check_finished)
@@ -152,6 +155,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.checker.cancel()
         self._undo_binding.set_document(doc)
         if old is not None:
+            open_as_diagram(doc)
             self.scene.set_document(doc)
         self.step_panel.set_document(doc)
         self.inspector.set_document(doc)
@@ -175,7 +179,8 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
                  (doc.values_replaced, self._values_replaced),
                  (doc.breakpoint_changed, self._breakpoints_changed),
                  (doc.note_changed, self._notes_changed),
-                 (doc.step_note_changed, self._notes_changed)]
+                 (doc.step_note_changed, self._notes_changed),
+                 (doc.groups_changed, self.refit)]          # folding re-lays out: fit again
         if hasattr(doc, "structure_changed"):             # step into / collapse
             pairs.append((doc.structure_changed, self._structure_changed))
         for signal, slot in pairs:
@@ -248,10 +253,15 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self._cursor_moved(self.doc.stepper.cursor, self.doc.stepper.cursor)
         self.refit()
 
-    def refit(self) -> None:
+    def _neuron_summary(self):
+        folded = self.scene.groups().folded
+        return neuron_summary(self.doc, folded) if folded else None
+
+    def refit(self, *_args) -> None:
         """After the graph changed shape (step into, collapse, folding): fit again,
         readably (around the current step if the whole graph is too big)."""
         self.presentation.frame() if self.presentation.active else self.view.fit()
+        self.step_panel.refresh()
 
     def _training_diverged(self, epoch: int, node_id: str) -> None:
         node = self.doc.graph.nodes.get(node_id)
