@@ -71,6 +71,7 @@ def run_app(path: str | None = None, present: bool = False, argv=None) -> int:
         window.show_error(error, "Cannot open file")
     elif doc.source:
         window.add_recent(doc.source)
+    window.recovery.offer_on_start()     # the work of a window that crashed, if any
     return app.exec()
 
 

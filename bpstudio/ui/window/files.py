@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from ...model.document import Document
 from .dialogs import SnippetDialog
+from .loader import wants_thread
 from .parts import dropped_paths
 
 MAX_RECENT = 8
@@ -17,24 +18,35 @@ OPENABLE = "Graphs and snippets (*.json *.py);;bpstudio graph (*.json);;Python s
 
 
 class FileOps:
-    """Needs: self.doc, self.settings, self.undo_stack, self.actions_, set_document,
-    store_view_state, _update_title."""
+    """Needs: self.doc, self.settings, self.undo_stack, self.actions_, self.opener
+    (loader.AsyncOpener, whose opened/failed go to _show_opened/_open_failed),
+    set_document, store_view_state, _update_title."""
 
     # ---- opening ---------------------------------------------------------------------------
     def open_path(self, path: str | Path) -> bool:
-        """Load a file; on failure show why and keep the current document."""
+        """Load a file; on failure show why and keep the current document. A big file
+        loads in a worker thread (loader.py): True then means 'opening'."""
         path = Path(path)
+        if wants_thread(path):
+            self.opener.start(path)
+            return True
         try:
             doc = Document.open(path)
         except Exception as exc:    # any failure to load is reported, never fatal
-            self.show_error(load_error_text(path, exc), "Cannot open file")
+            self._open_failed(path, exc)
             return False
+        return self._show_opened(path, doc)
+
+    def _show_opened(self, path: Path, doc: Document) -> bool:
         if not self.maybe_save():
             return False
         self.set_document(doc)
         self.add_recent(path)
         self.statusBar().showMessage(f"opened {path}", 5000)
         return True
+
+    def _open_failed(self, path: Path, exc: Exception) -> None:
+        self.show_error(load_error_text(path, exc), "Cannot open file")
 
     def open_dialog(self) -> None:
         start = str(self.doc.source.parent) if self.doc and self.doc.source else ""

@@ -28,8 +28,10 @@ from ..training.panel import TrainingPanel
 from .actions import WindowActions
 from .dialogs import ABOUT_TEXT, KeyboardMapDialog
 from .files import MAX_RECENT, OPENABLE, FileOps, load_error_text  # noqa: F401
+from .loader import AsyncOpener
 from .parts import (CheckRunner, DockHeights, NodeStatus, NonFiniteTracker, dropped_paths,
                     step_counter_text)
+from .recovery import RecoveryKeeper, data_root
 
 
 class MainWindow(FileOps, LectureOps, QMainWindow):
@@ -60,6 +62,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.actions_ = WindowActions(self)
         self._build_status_bar()
         self.node_status = NodeStatus(self)
+        self._build_safety_net()
         self._connect_parts()
         self.setAcceptDrops(True)
         self.view.viewport().installEventFilter(self)
@@ -127,6 +130,13 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.nonfinite_label.setStyleSheet("color: #d32f2f; font-weight: bold;")
         self.statusBar().addPermanentWidget(self.nonfinite_label)
 
+    def _build_safety_net(self) -> None:
+        """Big files open in a worker (loader.py); autosave, recovery and locks (recovery.py)."""
+        self.opener = AsyncOpener(self)
+        self.opener.opened.connect(self._show_opened)
+        self.opener.failed.connect(self._open_failed)
+        self.recovery = RecoveryKeeper(self, data_root(self.settings))
+
     def _connect_parts(self) -> None:
         self.scene.node_selected.connect(self._node_selected)
         self.scene.node_moved_by_user.connect(self._node_moved_by_user)
@@ -172,6 +182,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self._update_title()
         self._cursor_moved(0, doc.stepper.cursor)
         self.frame_view()
+        self.recovery.attach(doc)
 
     def _connect_doc(self, doc: Document, on: bool) -> None:
         pairs = [(doc.cursor_moved, self._cursor_moved), (doc.modified_changed, self._modified_changed),
@@ -337,6 +348,8 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
             self.save_settings()
             self.checker.cancel()
             self.training.shutdown()
+            self.opener.shutdown()
+            self.recovery.close()
             event.accept()
         else:
             event.ignore()

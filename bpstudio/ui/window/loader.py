@@ -1,0 +1,153 @@
+"""Opening a big file without freezing the window.
+
+A LoadThread builds the Document (reading, checking, compiling the steps, the
+layout: model/opening.py) and touches no widget; its signals are delivered queued
+to the GUI thread. The window keeps its current document until the new one is
+ready; then the window shows it (the canvas is built there, on the GUI thread).
+The status bar shows a progress bar and a Cancel button meanwhile. Cancelling
+drops the result (the thread stops at its next phase) and keeps the old document.
+Files under ASYNC_BYTES load synchronously: that is instant.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
+
+from ...model.opening import PHASES, OpenCancelled, open_document
+
+ASYNC_BYTES = 512 * 1024
+
+
+def wants_thread(path: Path) -> bool:
+    try:
+        return os.stat(path).st_size >= ASYNC_BYTES
+    except OSError:
+        return False                       # let the synchronous path report it
+
+
+class LoadThread(QThread):
+    progressed = Signal(int, str)          # phase (0..PHASES), what is being done
+    loaded = Signal(object)                # the Document
+    failed = Signal(object)                # the exception
+
+    def __init__(self, path: Path, parent=None):
+        super().__init__(parent)
+        self.path = path
+
+    def run(self) -> None:
+        try:
+            doc = open_document(self.path, self.progressed.emit, self.isInterruptionRequested)
+        except OpenCancelled:
+            return
+        except Exception as exc:           # any failure to load is reported, never fatal
+            self.failed.emit(exc)
+            return
+        if not self.isInterruptionRequested():
+            self.loaded.emit(doc)
+
+
+class AsyncOpener(QObject):
+    """One open at a time; a new one cancels the previous. Needs a window with
+    statusBar(); emits opened(path, doc) / failed(path, exc) in the GUI thread."""
+    opened = Signal(object, object)
+    failed = Signal(object, object)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self._thread: LoadThread | None = None
+        self._leftovers: set[LoadThread] = set()     # cancelled, still finishing
+        self.widget = OpenProgress(self.cancel)
+        window.statusBar().addPermanentWidget(self.widget)
+        self.widget.hide()
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None
+
+    def start(self, path: Path) -> None:
+        self.cancel()
+        thread = self._thread = LoadThread(Path(path), self)
+        # Bound methods of this GUI-thread object: the worker's signals arrive queued.
+        thread.progressed.connect(self._progress)
+        thread.loaded.connect(self._loaded)
+        thread.failed.connect(self._failed)
+        thread.finished.connect(self._finished)
+        self.widget.begin(Path(path).name)
+        thread.start()
+
+    def cancel(self) -> None:
+        """Forget the open in flight (its thread stops at its next phase)."""
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.requestInterruption()
+            self._leftovers.add(thread)
+        self.widget.hide()
+
+    def shutdown(self, wait_ms: int = 10000) -> None:
+        self.cancel()
+        for thread in list(self._leftovers):
+            thread.wait(wait_ms)
+
+    @Slot(int, str)
+    def _progress(self, k: int, text: str) -> None:
+        if self.sender() is self._thread:
+            self.widget.show_phase(k, text)
+
+    @Slot(object)
+    def _loaded(self, doc) -> None:
+        self._done(self.sender(), doc, None)
+
+    @Slot(object)
+    def _failed(self, exc) -> None:
+        self._done(self.sender(), None, exc)
+
+    def _done(self, thread, doc, exc) -> None:
+        if thread is None or thread is not self._thread:
+            return                          # cancelled or replaced: drop it
+        self._thread = None
+        self._leftovers.add(thread)         # until its finished() arrives
+        self.widget.hide()
+        if exc is None:
+            self.opened.emit(thread.path, doc)
+        else:
+            self.failed.emit(thread.path, exc)
+
+    @Slot()
+    def _finished(self) -> None:
+        thread = self.sender()
+        self._leftovers.discard(thread)
+        if thread is self._thread:          # ended without a result (cancel raced it)
+            self._thread = None
+            self.widget.hide()
+        if thread is not None:
+            thread.deleteLater()
+
+
+class OpenProgress(QWidget):
+    """'opening FILE: laying out  [=====   ]  Cancel' in the status bar."""
+
+    def __init__(self, on_cancel):
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel()
+        self.bar = QProgressBar(maximum=PHASES, textVisible=False)
+        self.bar.setFixedWidth(160)
+        self.cancel_button = QToolButton(text="Cancel")
+        self.cancel_button.setToolTip("Stop opening; the current graph stays")
+        self.cancel_button.clicked.connect(on_cancel)
+        for w in (self.label, self.bar, self.cancel_button):
+            layout.addWidget(w)
+        self._name = ""
+
+    def begin(self, name: str) -> None:
+        self._name = name
+        self.show_phase(0, "reading")
+        self.show()
+
+    def show_phase(self, k: int, text: str) -> None:
+        self.bar.setValue(k)
+        self.label.setText(f"opening {self._name}: {text}…")
