@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.graph import Graph
-from .fileformat import loads, save
+from .atomic_save import save
+from .fileformat import loads
 from .processes import process_alive, this_process
 
 MAP_FORMAT = "bpstudio.recovery"
