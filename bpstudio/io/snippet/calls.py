@@ -110,7 +110,7 @@ class Calls:
                                    "is not supported", hint=True)
         elif name in self.user_classes:
             raise self.err(e.func, f"{name}(...) makes an object of a class defined in the "
-                                   "snippet; the safe reader does not run classes", hint=True)
+                                   "snippet", hint=True)
         elif name.startswith("math."):
             if bare not in MATH_FUNCTIONS:
                 raise self.err(e.func, f"unsupported math function {name}()", hint=True)
