@@ -90,3 +90,30 @@ def test_seed_003_roles(capsys):
         g = load_snippet(path)
         assert [g[k].role for k in ("x1", "x2", "w11", "v22", "t1", "t2")] == \
             ["input", "input", "parameter", "parameter", "target", "target"], path
+
+
+def test_seed_000_class_blocks_then_the_neuron():
+    # seed 000 prints its Value class in parts ("class Value:  # ..."); pasted before the
+    # neuron, each part is checked against bpstudio's ops and the numbers stay the seed's
+    import re
+
+    from bpstudio.engine import Stepper
+    from bpstudio.io.snippet import parse_snippet
+    if not SEEDS.is_dir():
+        pytest.skip(f"seed texts not found at {SEEDS}")
+    seed = next(SEEDS.glob("000_*.txt")).read_text(encoding="utf-8")
+    parts = [m.group(0) for m in re.finditer(r"class Value:\n  # \.\.\.\n.*?(?=\n\n\S)", seed,
+                                             re.S)]
+    assert len(parts) == 5 and "def tanh" in parts[3]
+    usage = (FIXTURES / "000-neuron.py").read_text(encoding="utf-8")
+    src = "import math\n\n" + "\n\n".join(parts[:4]) + "\n\n" + usage + "o.backward()\n"
+    g = parse_snippet(src, "000.py")
+    s = Stepper(g)
+    s.run_to_end()
+    assert s.value("o") == pytest.approx(0.7071067811865476, abs=1e-12)
+    assert [s.grad(k) for k in ("x1", "w1", "x2", "w2", "b")] == \
+        [pytest.approx(v, abs=1e-9) for v in (-1.5, 1.0, 0.5, 0.0, 0.5)]
+    # the fifth part, backward(), is printed with its loop bodies cut off: a syntax error
+    from bpstudio.io.snippet import SnippetError
+    with pytest.raises(SnippetError, match="000.py:11:4: syntax error: expected an indented"):
+        parse_snippet(parts[4] + "\n", "000.py")

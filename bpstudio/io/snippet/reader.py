@@ -4,6 +4,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +53,9 @@ def parse_snippet(text: str, path="<snippet>") -> Graph:
     lines = re.split(r"\r\n|\r|\n", text)                 # Python's newlines
     source = "\n".join(_NOTEBOOK_LINE.sub(_as_pass, line) for line in lines)
     try:
-        tree = ast.parse(source, filename=str(path), mode="exec")
+        with warnings.catch_warnings():            # "invalid escape sequence" etc.: not ours
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename=str(path), mode="exec")
     except SyntaxError as exc:
         raise SnippetError(path, exc.lineno or 1, exc.offset or 1,
                            f"syntax error: {exc.msg}") from None
