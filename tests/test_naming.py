@@ -101,3 +101,26 @@ def test_renaming_a_twin_renames_the_other_and_the_card(qtbot):
     assert sorted(changed) == ["a", "b"]
     assert doc.stepper.labels["b"] == "w"
     assert scene.node_item("a").label_text() == "u" and scene.node_item("b").label_text() == "w"
+
+
+# ---- a + a: two edges, two curves --------------------------------------------------------------
+
+def test_the_two_edges_of_a_plus_a_are_two_distinct_curves(qtbot):
+    import numpy as np
+
+    from bpstudio.ui.canvas.edge_item import edge_polylines
+    from bpstudio.ui.canvas.edge_layer import twin_bows
+    from bpstudio.ui.canvas.graph_scene import GraphScene
+    assert twin_bows(np.array([0, 1, 2]), np.array([3, 3, 4])) is None     # nothing shared
+    bows = twin_bows(np.array([0, 0, 1]), np.array([1, 1, 2]))
+    assert bows.tolist() == [20.0, -20.0, 0.0]
+    xs, ys = edge_polylines(np.array([[0.0, 0.0]] * 2), np.array([[60.0, 0.0]] * 2), 13, bows[:2])
+    assert ys[0, 6] - ys[1, 6] == 40.0 and ys[0, 0] == ys[1, 0] == ys[0, -1] == 0.0
+    doc = Document.open(EXAMPLES / "accumulate.json")
+    scene = GraphScene(doc)
+    for step in (1, doc.stepper.total):          # forward b = a + a, backward into a twice
+        doc.run_to(step)
+        lit = scene.lit_edges()
+        assert len(lit) == 2
+        a, b = (sorted(s.boundingRect().getCoords() for s in e.childItems()) for e in lit)
+        assert a != b

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 from .theme import Style
 
 LIT_SAMPLES = 24
+TWIN_BOW = 40.0             # twin edges (a + a) bow this far apart at their middle
 LABEL_MAX_DISTANCE = 100.0
 LABEL_PAD = 3.0             # clear space kept around a pill
 SPOT_STEP = 12.0            # pill positions tried along the edge, this far apart
@@ -37,14 +38,22 @@ def contribution_width(magnitude: float) -> float:
     return 2.5 + 1.4 * min(max(math.log10(magnitude) + 3.0, 0.0), 6.0)
 
 
-def edge_polylines(starts: np.ndarray, ends: np.ndarray, samples: int) -> tuple[np.ndarray, np.ndarray]:
+def twin_bow(k, n):
+    """The bow of the k-th of n edges between the same two nodes (0 when n is 1)."""
+    return -(np.asarray(k, dtype=float) - (np.asarray(n) - 1) / 2) * TWIN_BOW
+
+
+def edge_polylines(starts: np.ndarray, ends: np.ndarray, samples: int,
+                   bows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Each edge as `samples` points (k × samples arrays of x and y).
 
     samples == 2: a straight line. Otherwise an edge leaves and arrives horizontally:
     a gentle one is one cubic; a steep one (much taller than the gap it crosses)
     turns down the middle of the gap, runs straight, and turns in -- so a long edge
     runs between the columns of cards instead of brushing along them. The first
-    half of the points bend away from the start, the second half into the end."""
+    half of the points bend away from the start, the second half into the end.
+    `bows` (one per edge, or None) push an edge's middle down (up if negative): twins
+    between the same two nodes are then two curves, not one line drawn twice."""
     x0, y0, x1, y1 = starts[:, :1], starts[:, 1:], ends[:, :1], ends[:, 1:]
     if samples == 2:
         return np.hstack([x0, x1]), np.hstack([y0, y1])
@@ -57,7 +66,16 @@ def edge_polylines(starts: np.ndarray, ends: np.ndarray, samples: int) -> tuple[
     if steep.any():
         sx, sy = _steep_route(x0[steep], y0[steep], x1[steep], y1[steep], samples)
         xs[steep], ys[steep] = sx, sy
+    if bows is not None and samples > 2:
+        ys = ys + np.asarray(bows, dtype=float).reshape(-1, 1) * _bump(samples)
     return xs, ys
+
+
+@lru_cache(maxsize=8)
+def _bump(samples: int) -> np.ndarray:
+    """0 at both ends, 1 in the middle: 4t(1 − t)."""
+    t = np.linspace(0.0, 1.0, samples)[None, :]
+    return _frozen(4 * t * (1 - t))[0]
 
 
 def _steep_route(x0, y0, x1, y1, samples: int) -> tuple[np.ndarray, np.ndarray]:
@@ -219,12 +237,13 @@ class EdgeItem(QGraphicsItem):
 
     def set_edge(self, source: str, target: str, p0: QPointF, p1: QPointF, colour: str,
                  width: float, label: str = "", arrow_at_start=False, dashed=False,
-                 label_slot: int = 0, label_lift: int = 0) -> None:
+                 label_slot: int = 0, label_lift: int = 0, bow: float = 0.0) -> None:
         """Edge from p0 (source's output port) to p1 (target's input port). Backward
         steps point the arrow at the start: the grad flows into the source. On a long
         edge the label sits near p1 (the current node, the one on screen), stacked by
         `label_slot` so that the labels of one step do not cover each other; twin edges
-        between the same two cards (a * a) move their labels `label_lift` rows up
+        between the same two cards (a * a) are bowed apart by `bow` (as the static
+        edges are, edge_item.twin_bows) and move their labels `label_lift` rows up
         (negative: down)."""
         self.prepareGeometryChange()
         self.source, self.target = source, target
@@ -232,7 +251,8 @@ class EdgeItem(QGraphicsItem):
         self._colour, self._width, self._label = colour, width, label
         self._arrow_at_start, self._dashed = arrow_at_start, dashed
         self._xs, self._ys = edge_polylines(np.array([[p0.x(), p0.y()]]),
-                                            np.array([[p1.x(), p1.y()]]), LIT_SAMPLES)
+                                            np.array([[p1.x(), p1.y()]]), LIT_SAMPLES,
+                                            np.array([bow]) if bow else None)
         self._restroke()
         self._label_wh = self._label_size()
         self._label_at = self._label_anchor(label_slot, label_lift)

@@ -17,7 +17,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainter, QPainterPath
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
-from .edge_item import clipped_segments, edge_polylines, polyline_path
+from .edge_item import clipped_segments, edge_polylines, polyline_path, twin_bow
 from .theme import CardGeometry, Style
 
 CURVE_LOD = 0.3             # curves at or above this zoom, straight lines below
@@ -29,22 +29,24 @@ AA_PIXEL_LIMIT = 40_000     # longer total stroke in one repaint: thin lines, no
 class EdgeBundle:
     """The edges leaving one group of nodes, and that group's card rectangles."""
 
-    __slots__ = ("starts", "ends", "cards", "sizes", "_points", "_full", "_card_path")
+    __slots__ = ("starts", "ends", "bows", "cards", "sizes", "_points", "_full", "_card_path")
     # _points[samples] = (xs, ys); _full[samples] = (path, total length)
 
     def __init__(self):
         self.starts = self.ends = self.cards = np.zeros((0, 2))
+        self.bows: np.ndarray | None = None          # twin edges' bows (edge_item.twin_bows)
         self.sizes: np.ndarray | None = None        # k×2 card sizes; None: all geo's
         self._points: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._full: dict[int, tuple[QPainterPath, float]] = {}
         self._card_path: QPainterPath | None = None
 
     def set_geometry(self, starts: np.ndarray, ends: np.ndarray, cards: np.ndarray,
-                     geo: CardGeometry, sizes: np.ndarray | None = None
-                     ) -> tuple[float, float, float, float]:
-        """Store edge endpoints, card centres and (if not all `geo`'s) card sizes;
-        return (left, top, right, bottom)."""
+                     geo: CardGeometry, sizes: np.ndarray | None = None,
+                     bows: np.ndarray | None = None) -> tuple[float, float, float, float]:
+        """Store edge endpoints, card centres, (if not all `geo`'s) card sizes and (if
+        any) twin edges' bows; return (left, top, right, bottom)."""
         self.starts, self.ends, self.cards, self.sizes = starts, ends, cards, sizes
+        self.bows = bows
         self._points, self._full, self._card_path = {}, {}, None
         pts = [a for a in (starts, ends) if len(a)]
         if len(cards):
@@ -53,7 +55,8 @@ class EdgeBundle:
         if not pts:
             return (0.0, 0.0, -1.0, -1.0)                     # empty: intersects nothing
         allp = np.concatenate(pts)
-        lo, hi = allp.min(axis=0) - 4, allp.max(axis=0) + 4
+        bow = float(np.abs(bows).max()) if bows is not None and len(bows) else 0.0
+        lo, hi = allp.min(axis=0) - 4 - (0, bow), allp.max(axis=0) + 4 + (0, bow)
         return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
 
     def edge_path(self, samples: int, rect: QRectF, whole: bool) -> tuple[QPainterPath, float]:
@@ -62,7 +65,7 @@ class EdgeBundle:
         if not len(self.starts):
             return QPainterPath(), 0.0
         if samples not in self._points:
-            self._points[samples] = edge_polylines(self.starts, self.ends, samples)
+            self._points[samples] = edge_polylines(self.starts, self.ends, samples, self.bows)
         xs, ys = self._points[samples]
         if not whole:
             return clipped_segments(xs, ys, rect)
@@ -96,6 +99,7 @@ class EdgeLayer:
         self.positions = positions            # n×2 card centres, updated in place on moves
         self.sizes = sizes
         self._src, self._dst = src, dst
+        self._bows = twin_bows(src, dst)
         self.overview = False
         self.node_group = _group(positions, self.BAND_WIDTH, per_tile)
         count = int(self.node_group.max()) + 1 if len(self.node_group) else 0
@@ -121,7 +125,9 @@ class EdgeLayer:
             in_x = g.in_port_x + g.width / 2 - self.sizes[self._dst[edges], 0] / 2
             ends = ends + np.c_[in_x, np.zeros(len(edges))]
             sizes = self.sizes[nodes]
-        self._bounds[t] = self.bundles[t].set_geometry(starts, ends, self.positions[nodes], g, sizes)
+        bows = None if self._bows is None else self._bows[edges]
+        self._bounds[t] = self.bundles[t].set_geometry(starts, ends, self.positions[nodes], g,
+                                                       sizes, bows)
         new = self._bounds[t]
         lo, hi = np.minimum(old[:2], new[:2]), np.maximum(old[2:], new[2:])
         return QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
@@ -180,6 +186,24 @@ class EdgeLayer:
             return QRectF()
         lo, hi = self._bounds[:, :2].min(axis=0), self._bounds[:, 2:].max(axis=0)
         return QRectF(lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1])
+
+
+def twin_bows(src: np.ndarray, dst: np.ndarray) -> np.ndarray | None:
+    """How far (scene y) each edge bows at its middle so that edges between the same two
+    nodes (a + a, a * a) are distinct curves: the first below, the next above
+    (±TWIN_BOW / 2 for two). None when no two edges share their ends (the usual case)."""
+    if len(src) < 2:
+        return None
+    key = dst.astype(np.int64) * (int(src.max()) + 1) + src
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    first = np.searchsorted(sorted_key, sorted_key, side="left")
+    last = np.searchsorted(sorted_key, sorted_key, side="right")
+    if int((last - first).max()) < 2:
+        return None
+    bows = np.empty(len(src))
+    bows[order] = twin_bow(np.arange(len(src)) - first, last - first)
+    return bows
 
 
 def rects_path(centres: np.ndarray, width: float, height: float) -> QPainterPath:

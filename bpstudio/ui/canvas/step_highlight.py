@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from ...engine import OPS, fmt
 from .card_text import number_text
-from .edge_item import EdgeItem, contribution_width
+from .edge_item import EdgeItem, contribution_width, twin_bow
 from .node_item import NodeItem
 from .theme import Style
 
@@ -65,10 +65,13 @@ class StepHighlight:
     def _light_forward(self, rec) -> None:
         self._mark(rec.node, "current", None)
         target = self._items[rec.node].in_port()
-        for nid in dict.fromkeys(rec.inputs):
+        count = {nid: rec.inputs.count(nid) for nid in rec.inputs}
+        seen: dict[str, int] = {}
+        for nid in rec.inputs:                      # a + a: both edges, bowed apart
+            k = seen[nid] = seen.get(nid, -1) + 1
             self._mark(nid, "current", None)
             self._lit_edge().set_edge(nid, rec.node, self._items[nid].out_port(), target,
-                                      "forward_edge", 4.5)
+                                      "forward_edge", 4.5, bow=float(twin_bow(k, count[nid])))
 
     def _light_backward(self, rec, st, hidden=frozenset()) -> None:
         self._mark(rec.node, None, "current")
@@ -91,7 +94,8 @@ class StepHighlight:
             self._lit_edge().set_edge(t, rec.node, self._items[t].out_port(), target, colour,
                                       width, label, arrow_at_start=True, dashed=dashed,
                                       label_slot=flow.slot,
-                                      label_lift=(2 * again - 1) if arrivals[t] > 1 else 0)
+                                      label_lift=(2 * again - 1) if arrivals[t] > 1 else 0,
+                                      bow=float(twin_bow(again, arrivals[t])))
 
     def _lit_edge(self) -> EdgeItem:
         if self._used == len(self._lit):
