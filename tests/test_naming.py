@@ -124,3 +124,22 @@ def test_the_two_edges_of_a_plus_a_are_two_distinct_curves(qtbot):
         assert len(lit) == 2
         a, b = (sorted(s.boundingRect().getCoords() for s in e.childItems()) for e in lit)
         assert a != b
+
+
+def test_every_op_symbol_fits_its_circle(qapp):
+    from PySide6.QtGui import QFontMetricsF
+
+    from bpstudio.engine import OPS
+    from bpstudio.ui.canvas.card_paint import op_symbol_font
+    from bpstudio.ui.canvas.step_highlight import op_symbol
+    from bpstudio.ui.canvas.theme import Style, Theme
+    for theme in (Theme(), Theme.dark()):
+        style = Style(theme)
+        rad = style.geo.op_radius
+        symbols = {op_symbol(op, {"exponent": 2.0}) for op in OPS} | {"^0.5", "^-1"}
+        for symbol in symbols:
+            font = op_symbol_font(style, symbol, rad)
+            width = QFontMetricsF(font).horizontalAdvance(symbol)
+            assert width <= 2 * rad * 0.86, (symbol, width, 2 * rad)
+            assert font.pixelSize() >= 7, symbol
+    assert QFontMetricsF(style.op_small_font).horizontalAdvance("tanh") > 2 * rad * 0.86

@@ -8,7 +8,8 @@ keeps "refresh every visible card" inside one frame.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QPaintEngine, QPainter, QPainterPath, QPixmap, QStaticText, QTransform
+from PySide6.QtGui import (QFont, QFontMetricsF, QPaintEngine, QPainter, QPainterPath, QPixmap,
+                           QStaticText, QTransform)
 
 from .theme import CardGeometry, Style
 
@@ -119,9 +120,29 @@ def _paint_op(painter: QPainter, s: Style, g: CardGeometry, symbol: str) -> None
     painter.setPen(s.op_pen)
     painter.setBrush(s.brush["op_fill"])
     painter.drawEllipse(QPointF(cx, 0.0), rad, rad)
-    painter.setFont(s.op_font if len(symbol) <= 2 else s.op_small_font)
+    painter.setFont(op_symbol_font(s, symbol, rad))
     painter.setPen(s.text_pen)
     painter.drawText(QRectF(cx - rad, -rad, 2 * rad, 2 * rad), Qt.AlignCenter, symbol)
+
+
+OP_FILL = 0.86               # a symbol's width is at most this share of its circle's
+
+
+def op_symbol_font(s: Style, symbol: str, radius: float) -> QFont:
+    """The font an op symbol is drawn in so that it fits its circle (`tanh`, `mean`):
+    the theme's op font (small for 3+ characters), condensed and then smaller if the
+    text is still wider than OP_FILL of the circle."""
+    cache = s.cache.setdefault("op_fonts", {})
+    key = (symbol, radius)
+    if key not in cache:
+        font = QFont(s.op_font if len(symbol) <= 2 else s.op_small_font)
+        room = 2 * radius * OP_FILL
+        if QFontMetricsF(font).horizontalAdvance(symbol) > room:
+            font.setStretch(QFont.Condensed)
+        while QFontMetricsF(font).horizontalAdvance(symbol) > room and font.pixelSize() > 7:
+            font.setPixelSize(font.pixelSize() - 1)
+        cache[key] = font
+    return cache[key]
 
 
 def _header_path(card: QRectF, height: float, radius: float) -> QPainterPath:

@@ -19,7 +19,10 @@ def op_symbol(op: str, attrs: dict | None) -> str | None:
     if op == "pow":
         k = float((attrs or {}).get("exponent", 0))
         return f"^{int(k)}" if k == int(k) else f"^{fmt(k, 3)}"
-    return OPS[op].symbol
+    return SHORT.get(OPS[op].symbol, OPS[op].symbol)
+
+
+SHORT = {"softmax": "smax"}     # too long for an op circle at a readable size
 
 
 class StepHighlight:
