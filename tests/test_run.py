@@ -163,3 +163,15 @@ def test_run_opens_the_window_on_the_lectures_loss(tmp_path):
     out = [n for n in shown["nodes"].values() if n["label"] == "loss"]
     assert out and float(out[0]["value"]) == pytest.approx(last, rel=1e-11)
     assert "bpstudio: showing 'loss' (passed to .backward() at cell" in res.stderr
+
+
+def test_show_in_a_run_script_is_noted_not_opened(tmp_path, monkeypatch):
+    import bpstudio.ui.show as door
+    monkeypatch.setattr(door, "open_window", lambda *a, **k: pytest.fail("opened mid-run"))
+    script = tmp_path / "s.py"
+    script.write_text("import bpstudio\nfrom bpstudio import Value, show\n"
+                      "x = Value(3.0); y = x * x\nbpstudio.show(y)\nz = y + 1\nshow(z)\n"
+                      "z.data = 99.0\n", encoding="utf-8")
+    doc, what = run_here(script)
+    assert what == "'z' (passed to show(...) at line 6)"
+    assert doc.stepper.value(doc.graph.output) == 10.0          # as it was when shown

@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import importlib.abc
 import importlib.util
+import os
 import sys
 import traceback
 import types
@@ -154,8 +155,9 @@ class _StandIn(types.ModuleType):
 
 # ---- what the code passed to draw_dot / show / backward ----------------------------------
 class Recorder:
-    """Called by the hooked lines. Each capture is converted at once: a training loop
-    changes the leaves right after backward(), and the window shows the value as it was."""
+    """Called by the hooked lines. Each capture snapshots the numbers at once: a training
+    loop changes the leaves right after backward(), and the window shows the value as it
+    was then."""
 
     def __init__(self):
         self.namespace: dict = {}
@@ -175,12 +177,17 @@ class Recorder:
         return func(*args, **kwargs)
 
     def _capture(self, value, how: str, frame) -> None:
-        from ..model.from_object import graph_of, names_in
+        """Note the value and its numbers now (a cheap snapshot; converted only if it is
+        still the last one when the code ends)."""
+        from ..engine.convert import Snapshot
+        from ..model.from_object import names_in
         names = names_in(frame.f_locals, self.namespace)
         label = getattr(value, "label", "") or names.get(id(value), "")
         what = f"{label!r} (passed to {how})" if label else f"the value passed to {how}"
         try:
-            self.last = (what, graph_of(value, names=names, title=label or None))
+            if not isinstance(value, (str, os.PathLike)) and hasattr(value, "data"):
+                value = Snapshot(value)
+            self.last = (what, (value, names, label or None))
         except Exception as exc:          # reported only if nothing later replaces it
             self.last = (what, exc)
         finally:
@@ -193,7 +200,7 @@ def _is_ours(func) -> bool:
 
 def pick(path: Path, recorder: Recorder, name: str | None):
     """(document, description) of what to show; CliError when there is nothing good."""
-    from ..model.from_object import document_of, names_in, open_at
+    from ..model.from_object import document_of, names_in
     if name:
         ns = recorder.namespace
         if name not in ns:
@@ -206,9 +213,13 @@ def pick(path: Path, recorder: Recorder, name: str | None):
         raise CliError(f"{path}:0: the code never passed a value to draw_dot(...), show(...) "
                        f"or .backward(); pick one with --value NAME")
     what, got = recorder.last
-    if isinstance(got, Exception):
-        raise CliError(f"{path}:0: cannot show {what}: {_one_line(got)}")
-    return open_at(*got), what
+    try:
+        if isinstance(got, Exception):
+            raise got
+        value, names, title = got
+        return document_of(value, names=names, title=title), what
+    except Exception as exc:
+        raise CliError(f"{path}:0: cannot show {what}: {_one_line(exc)}") from None
 
 
 def _one_line(exc: Exception) -> str:

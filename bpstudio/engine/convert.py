@@ -46,21 +46,35 @@ def reject_non_value(root) -> None:
                      f"e.g. the loss")
 
 
+class Snapshot:
+    """The user's numbers now: every object under `root` (inputs first), its data, its
+    grad (None when it has none) and its label. Cheap to take; converted later."""
+    __slots__ = ("root", "order", "data", "grads", "labels")
+
+    def __init__(self, root):
+        reject_non_value(root)
+        with paused_gc():
+            self.root = root
+            self.order = _walk(root)
+            self.data = {id(v): _data_of(v) for v in self.order}
+            self.grads = {id(v): _grad_of(v) for v in self.order}
+            self.labels = {id(v): str(getattr(v, "label", "") or "") for v in self.order}
+
+
 def graph_from_value(cls, root, parameters=None, title: str = "", names=None):
-    """Build a Graph whose output is `root`. Leaves in `parameters` (if given) are
-    parameters; other leaves are inputs when labelled, constants when not. `names`
-    ({id(obj): name}) names the objects that have no `.label` (e.g. the caller's
-    variables). Raises GraphError when the object's numbers cannot be reproduced."""
-    reject_non_value(root)
+    """Build a Graph whose output is `root` (an object, or a Snapshot of one). Leaves in
+    `parameters` (if given) are parameters; other leaves are inputs when labelled,
+    constants when not. `names` ({id(obj): name}) names the objects that have no `.label`
+    (e.g. the caller's variables). Raises GraphError when the numbers cannot be reproduced."""
+    snap = root if isinstance(root, Snapshot) else Snapshot(root)
+    order, data = snap.order, snap.data
     with paused_gc():
-        order = _walk(root)
-        data = {id(v): _data_of(v) for v in order}
         plans = {id(v): _plan(v, data) for v in order if _children(v)}
-        if grads_set(root):
-            _settle_by_grads(root, order, data, plans)
+        if grads_set(snap):
+            _settle_by_grads(snap, plans)
         else:
             _refuse_ambiguous(order, plans, data)
-        return _build(cls, root, order, data, plans, parameters, title, names or {})
+        return _build(cls, snap, plans, parameters, title, names or {})
 
 
 # ---- walking the user's objects ------------------------------------------------------
@@ -103,6 +117,13 @@ def _data_of(v) -> float:
     except (TypeError, ValueError):
         raise GraphError(f"{_name(v)}: .data is {type(d).__name__} {d!r}, not a number") \
             from None
+
+
+def _grad_of(v) -> float | None:
+    g = getattr(v, "grad", None)
+    if isinstance(g, bool) or not isinstance(g, numbers.Real):
+        return None
+    return float(g)
 
 
 def _name(v) -> str:
@@ -231,9 +252,11 @@ def _other_op(kids: tuple, data: dict, want: float) -> str | None:
 
 # ---- operand orders the data cannot tell: the user's grads decide ------------------------
 def grads_set(root) -> bool:
-    """A backward() from this root has run (micrograd seeds the root's grad with 1)."""
-    g = getattr(root, "grad", None)
-    return isinstance(g, numbers.Real) and not isinstance(g, bool) and float(g) == 1.0
+    """A backward() from this root has run (micrograd seeds the root's grad with 1).
+    `root`: the object or a Snapshot of it."""
+    if isinstance(root, Snapshot):
+        return root.grads[id(root.root)] == 1.0
+    return _grad_of(root) == 1.0
 
 
 def _refuse_ambiguous(order: list, plans: dict, data: dict) -> None:
@@ -248,18 +271,18 @@ def _refuse_ambiguous(order: list, plans: dict, data: dict) -> None:
                 f"first (its grads tell), or keep the children in order (a tuple `_prev`)")
 
 
-def _settle_by_grads(root, order: list, data: dict, plans: dict) -> None:
+def _settle_by_grads(snap: Snapshot, plans: dict) -> None:
     """Pick the operand orders whose chain-rule grads match the user's grads; an error
     naming the first node that differs when none do."""
     open_ = [p for p in plans.values() if p.other is not None]
     if len(open_) > MAX_AMBIGUOUS:
-        return _refuse_ambiguous(order, plans, data)
+        return _refuse_ambiguous(snap.order, plans, snap.data)
     first_miss = None
     for flips in itertools.product((False, True), repeat=len(open_)):
         for p, flip in zip(open_, flips):
             if flip:
                 p.kids, p.other = p.other, p.kids
-        miss = _grad_mismatch(root, order, data, plans)
+        miss = _grad_mismatch(snap, plans)
         if miss is None:
             return
         first_miss = first_miss or miss
@@ -269,21 +292,20 @@ def _settle_by_grads(root, order: list, data: dict, plans: dict) -> None:
     raise GraphError(first_miss)
 
 
-def _grad_mismatch(root, order: list, data: dict, plans: dict) -> str | None:
-    grads = chain_rule_grads(order, data, plans)
+def _grad_mismatch(snap: Snapshot, plans: dict) -> str | None:
+    grads = chain_rule_grads(snap.order, snap.data, plans)
     scale = max([1.0] + [abs(g) for g in grads.values() if math.isfinite(g)])
-    for v in reversed(order):
-        mine = getattr(v, "grad", None)
-        if not isinstance(mine, numbers.Real) or isinstance(mine, bool):
+    for v in reversed(snap.order):
+        mine = snap.grads[id(v)]
+        if mine is None:
             continue
         want = grads[id(v)]
-        mine = float(mine)
         if _error(mine, want) == 0.0 or abs(mine - want) <= REL_TOL * scale:
             continue
+        root = _name(snap.root).removeprefix("node ")
         return (f"{_name(v)}: its grad is {fmt(mine, 12, '-')} but the chain rule from "
-                f"{_name(root).removeprefix('node ')} gives {fmt(want, 12, '-')} (grads add up "
-                f"with +=: did backward() run twice without zeroing them, or were grads set by "
-                f"hand?)")
+                f"{root} gives {fmt(want, 12, '-')} (grads add up with +=: did backward() run "
+                f"twice without zeroing them, or were grads set by hand?)")
     return None
 
 
@@ -314,14 +336,15 @@ def _unique_id(base: str, used: set[str], counter: list[int], kind: str) -> str:
             return cand
 
 
-def _build(cls, root, order, data, plans, parameters, title: str, names: dict):
+def _build(cls, snap: Snapshot, plans, parameters, title: str, names: dict):
     params = None if parameters is None else {id(p) for p in parameters}
+    data = snap.data
     graph = cls(title)
     ids: dict[int, str] = {}
     used: set[str] = set()
     counter = [0]
-    for v in order:
-        label = str(getattr(v, "label", "") or "")
+    for v in snap.order:
+        label = snap.labels[id(v)]
         plan = plans.get(id(v))
         nid = _unique_id(label or names.get(id(v), ""), used, counter,
                          plan.op if plan else "v")
@@ -333,5 +356,5 @@ def _build(cls, root, order, data, plans, parameters, title: str, names: dict):
             graph.leaf(nid, data[id(v)], label, role)
         else:
             graph.op(nid, plan.op, *(ids[id(c)] for c in plan.kids), label=label, **plan.attrs)
-    graph.output = ids[id(root)]
+    graph.output = ids[id(snap.root)]
     return graph

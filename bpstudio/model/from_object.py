@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..engine import Graph
-from ..engine.convert import grads_set, graph_from_value
+from ..engine.convert import Snapshot, grads_set, graph_from_value
 from .document import Document
 
 HIDDEN_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
@@ -32,8 +32,8 @@ def names_in(*namespaces: dict) -> dict[int, str]:
 
 def document_of(x, *, names: dict[int, str] | None = None, title: str | None = None,
                 step: int | None = None) -> Document:
-    """The document to show for `x`. Raises GraphError (numbers that do not add up, not a
-    Value), the file readers' errors for a path, TypeError for anything else."""
+    """The document to show for `x` (or for a Snapshot of a Value taken earlier). Raises
+    GraphError (numbers that do not add up, not a Value) or the file readers' errors."""
     if isinstance(x, Document):
         doc = x
     elif isinstance(x, (str, Path)):
@@ -51,8 +51,9 @@ def document_of(x, *, names: dict[int, str] | None = None, title: str | None = N
 
 def graph_of(x, *, names: dict[int, str] | None = None,
              title: str | None = None) -> tuple[Graph, bool]:
-    """(the checked graph of a Value-like `x`, whether its grads are set)."""
-    name = str(getattr(x, "label", "") or "") or (names or {}).get(id(x), "")
+    """(the checked graph of a Value-like `x` or its Snapshot, whether its grads are set)."""
+    root = x.root if isinstance(x, Snapshot) else x
+    name = str(getattr(root, "label", "") or "") or (names or {}).get(id(root), "")
     return graph_from_value(Graph, x, title=title or name, names=names), grads_set(x)
 
 
