@@ -144,7 +144,9 @@ result.raise_error()
 while not (folder / 'shown.json').exists():
     time.sleep(0.05)
 (folder / 'close').write_text('')
-print('rc', shell.user_ns['window'].wait(timeout=60))
+window = shell.user_ns['window']
+print(repr(window).split(',')[0])
+print('rc', window.wait(timeout=60))
 """
 
 
@@ -154,7 +156,7 @@ def test_show_from_ipython_returns_and_the_window_answers_events(tmp_path):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, out + err
-    assert "rc 0" in out, out + err
+    assert "rc 0" in out and "<bpstudio window" in out, out + err
     assert (tmp_path / "returned").exists()
     shown = json.loads((tmp_path / "shown.json").read_text(encoding="utf-8"))
     assert shown["visible"]

@@ -37,7 +37,7 @@ def in_ipython() -> bool:
 
 def open_window(doc: Document, *, block: bool | None = None):
     """Show `doc`. block=None: block from a script, not from IPython. Returns None after
-    a blocking window closed, else the window process (a subprocess.Popen)."""
+    a blocking window closed, else the window process (a WindowProcess)."""
     if block is None:
         block = not in_ipython()
     if block:
@@ -61,7 +61,15 @@ def run_window(doc: Document) -> int:
     return app.exec()
 
 
-def spawn_window(doc: Document) -> subprocess.Popen:
+class WindowProcess(subprocess.Popen):
+    """The separate window process show() returns in IPython (wait(), terminate(), ...)."""
+
+    def __repr__(self) -> str:
+        state = "open" if self.poll() is None else f"closed ({self.returncode})"
+        return f"<bpstudio window, process {self.pid}, {state}>"
+
+
+def spawn_window(doc: Document) -> WindowProcess:
     """The window in a new process, fed a copy of the graph at the current cursor."""
     from ..io import save
     graph = doc.graph.copy()
@@ -69,8 +77,8 @@ def spawn_window(doc: Document) -> subprocess.Popen:
     fd, name = tempfile.mkstemp(prefix="bpstudio-show-", suffix=".json")
     os.close(fd)
     save(graph, name)
-    return subprocess.Popen([sys.executable, "-m", "bpstudio.ui.show", name],
-                            stdin=subprocess.DEVNULL)
+    return WindowProcess([sys.executable, "-m", "bpstudio.ui.show", name],
+                         stdin=subprocess.DEVNULL)
 
 
 def _child(path: str) -> int:
