@@ -146,41 +146,48 @@ def group_of_step(program, owner: dict[str, str], step: int) -> str | None:
 def neuron_summary(document, owner: dict[str, str]) -> list[str] | None:
     """What the last diagram step did to its neuron, in a few lines: forward, its
     inputs, weights and output; backward, the upstream grad, the weights' grads and
-    the contributions sent to the inputs. None when the last step is not a folded
-    neuron's."""
+    the contributions sent to the inputs (over all of the neuron's steps so far in
+    this pass). None when the last step is not a folded neuron's."""
     st = document.stepper
     program = st.program
     gid = group_of_step(program, owner, st.cursor - 1)
     group = document.group(gid) if gid else None
     if group is None:
         return None
-    first = step_target(program, owner, st.cursor, -1)
-    members = set(group.get("members", ()))
-    name = st.labels.get
-    graph = document.graph
-    params = [m for m in group["members"] if m in graph.nodes and graph.nodes[m].is_leaf]
-    outside = list(dict.fromkeys(i for m in group["members"] if m in graph.nodes
-                                 for i in graph.nodes[m].inputs if i not in members))
-    outs = [m for m in group["members"] if m in graph.nodes and m in _used_outside(graph, members)]
+    graph, name = document.graph, st.labels.get
+    members = set(group.get("members", ())) & set(graph.nodes)
+    ordered = [m for m in group["members"] if m in members]
+    params = [m for m in ordered if graph.nodes[m].is_leaf]
+    outside = list(dict.fromkeys(i for m in ordered for i in graph.nodes[m].inputs
+                                 if i not in members))
+    outs = [m for m in ordered if m in _used_outside(graph, members)]
     title = group.get("title") or gid
-    if program.kind(st.cursor - 1) == "forward":
-        return [f"neuron {title} (forward, steps {first + 1}–{st.cursor}): inputs "
-                + ", ".join(f"{name(i, i)} = {fmt(st.value(i))}" for i in outside),
-                "weights " + ", ".join(f"{name(p, p)} = {fmt(st.value(p))}" for p in params),
+    forward = program.kind(st.cursor - 1) == "forward"
+    start = 0 if forward else program.n_forward + 1
+    steps = [k for k in range(start, st.cursor) if program.ids[program.node_at(k)] in members]
+    head = f"neuron {title} ({'forward' if forward else 'backward'}, steps {steps[0] + 1}–{st.cursor}): "
+    if forward:
+        return [head + "inputs " + ", ".join(f"{name(i, i)} = {fmt(st.value(i))}" for i in outside),
+                "weights " + _some(f"{name(p, p)} = {fmt(st.value(p))}" for p in params),
                 "output " + ", ".join(f"{name(o, o)} = {graph.nodes[o].op}(…) = {fmt(st.value(o))}"
                                       for o in outs)]
-    sent: dict[str, float] = {}
-    for k in range(first, st.cursor):
-        rec = st.record(k)
-        if rec.node in members:
-            for flow in rec.flows:
-                if flow.target not in members:
-                    sent[flow.target] = sent.get(flow.target, 0) + flow.contribution
-    return [f"neuron {title} (backward, steps {first + 1}–{st.cursor}): upstream grad "
-            + ", ".join(f"{name(o, o)}.grad = {fmt(st.grad(o))}" for o in outs),
-            "weights' grads " + ", ".join(f"{name(p, p)}.grad = {fmt(st.grad(p))}" for p in params),
-            "contributions to the inputs " + ", ".join(f"{name(t, t)}.grad += {fmt(c)}"
-                                                      for t, c in sent.items())]
+    sent: dict[str, object] = {}
+    for k in steps:
+        for flow in st.record(k).flows:
+            if flow.target not in members:
+                sent[flow.target] = sent.get(flow.target, 0) + flow.contribution
+    return [head + "upstream grad " + ", ".join(f"{name(o, o)}.grad = {fmt(st.grad(o))}"
+                                                 for o in outs),
+            "weights' grads " + _some(f"{name(p, p)}.grad = {fmt(st.grad(p))}" for p in params),
+            "contributions to the inputs " + _some(f"{name(t, t)}.grad += {fmt(c)}"
+                                                  for t, c in sent.items())]
+
+
+def _some(parts, limit: int = 4) -> str:
+    """The first few of a long list, then how many more (the panel stays readable)."""
+    parts = list(parts)
+    more = len(parts) - limit
+    return ", ".join(parts[:limit]) + (f", … ({more} more)" if more > 0 else "") if parts else "—"
 
 
 def _used_outside(graph, members: set) -> set:

@@ -79,7 +79,7 @@ class SummaryCard(QGraphicsItem):
         self._data = self._norm = ""
         self._current: str | None = None
         self.setFlag(QGraphicsItem.ItemIsSelectable, True)
-        self.setZValue(1.5)                # over the hidden members' shrunken edges
+        self.setZValue(2.5)                # over the hidden members' (lit) edges: they end at its side
 
     # ---- setters / getters ----------------------------------------------------------
     def set_numbers(self, data: str, norm: str) -> None:
