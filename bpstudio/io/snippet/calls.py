@@ -134,7 +134,8 @@ class Calls:
             return Opaque(f"{ast.unparse(e.func)}(...)")
         name = self.callee(e.func)
         if name is None:
-            return self.method(e, args[0], args[1:])
+            pos, kws = self.split_args(e, args[1:])
+            return self.method(e, args[0], pos, kws)
         pos, kws = self.split_args(e, args)
         bare = name.rsplit(".", 1)[-1]
         if name in ("Value", "micrograd.engine.Value") or name.endswith(".Value"):
@@ -219,13 +220,13 @@ class Calls:
         return acc[0]
 
     # ---- methods and attributes ------------------------------------------
-    def method(self, e: ast.Call, base, args):
+    def method(self, e: ast.Call, base, pos, kws):
         v, where = base
         attr = e.func.attr
         if isinstance(v, Seq) and v.kind == "list" and attr == "append":
-            if len(args) != 1:
+            if len(pos) != 1 or kws:
                 raise self.err(e, "append() takes one value")
-            v.items.append(args[0][0])
+            v.items.append(pos[0][0])
             self.bounded(v.items, e)
             return Opaque("None")
         if isinstance(v, Opaque):
@@ -233,28 +234,33 @@ class Calls:
         if not isinstance(v, int):
             raise self.err(e.func, f"unsupported method .{attr}() on {describe(v)}", True,
                            hint=True)
-        return self.node_method(e, v, attr, args)
+        return self.node_method(e, v, attr, pos, kws)
 
-    def node_method(self, e, node: int, attr: str, args):
+    def node_method(self, e, node: int, attr: str, pos, kws):
         if attr == "backward":
             raise self.err(e.func, "backward() must be a statement of its own: X.backward()",
                            True)
-        if attr in ("double", "float", "requires_grad_", "retain_grad") and not args:
+        if attr in ("double", "float", "requires_grad_", "retain_grad") and not pos:
             if attr == "requires_grad_":
                 self.recs[node].requires_grad = True
             return node
-        if attr == "item" and not args:
+        if attr == "item" and not pos:
             return self.data_of(node, e)
-        if attr == "pow" and len(args) == 1:
+        if attr == "pow" and len(pos) == 1:
             fake = ast.copy_location(ast.BinOp(left=e.func.value, op=ast.Pow(),
                                                right=e.args[0]), e)
-            return self.binop(fake, (node, e.func.value), args[0])
+            return self.binop(fake, (node, e.func.value), pos[0])
+        if attr in self.TENSOR_METHODS and (pos or kws):
+            return self.tensor_method(e, node, attr, pos, kws)
         if attr in ("t", "sum", "mean") or attr in UNARY_METHODS:
-            if args or e.keywords:
+            if pos or kws:
                 where = (e.args or e.keywords)[0]
                 raise self.err(where, f".{attr}() takes no arguments", hint=True)
-            op = "transpose" if attr == "t" else attr
-            return self.tensor_op(op, [node], e)
+            if attr == "t":
+                return self.transposed(node, e)
+            return self.tensor_op(attr, [node], e)
+        if attr in self.TENSOR_METHODS:
+            return self.tensor_method(e, node, attr, pos, kws)
         raise self.err(e.func, f"unsupported method .{attr}()", True, hint=True)
 
     def attribute(self, e: ast.Attribute, base):
@@ -276,7 +282,7 @@ class Calls:
                 rec = self.recs[base]
                 return Str(rec.label if rec.label is not None else (rec.var or ""))
             if e.attr == "T":
-                return self.tensor_op("transpose", [base], e)
+                return self.transposed(base, e)
         raise self.err(e, f"unsupported attribute .{e.attr} in an expression", True, hint=True)
 
     def data_of(self, node: int, e) -> Num:

@@ -17,15 +17,17 @@ import numpy as np
 from ...engine.ops import LEAF, OPS
 from .errors import MAX_ITEMS, TAPE, Num, Rec, Seq, Str
 from .expressions import describe
+from .torch_more import FUNCTIONAL_MORE, TORCH_AXIS_FUNCTIONS, TorchMore
 
 TAPE_OPS = {"Add": ("add", 2), "Multiply": ("mul", 2), "Sigmoid": ("sigmoid", 1),
             "Invert": ("neg", 1), "Square": ("pow", 1)}
 TORCH_UNARY = frozenset({"sigmoid", "tanh", "relu", "exp", "log"})
-TORCH_FUNCTIONS = frozenset({"tensor", "Tensor", "sum", "mean", "matmul"}) | TORCH_UNARY
-FUNCTIONAL = frozenset({"mse_loss"}) | TORCH_UNARY - {"exp", "log"}
+TORCH_FUNCTIONS = frozenset({"tensor", "Tensor", "sum", "mean", "matmul"}) | TORCH_UNARY \
+    | TORCH_AXIS_FUNCTIONS
+FUNCTIONAL = frozenset({"mse_loss"}) | TORCH_UNARY - {"exp", "log"} | FUNCTIONAL_MORE
 
 
-class Dialects:
+class Dialects(TorchMore):
     """Mixin for the Builder: the tape and torch calls."""
 
     def is_dialect(self, name: str) -> bool:
@@ -71,6 +73,9 @@ class Dialects:
             return self.tensor_leaf(e, fn, pos)
         if fn == "mse_loss":
             return self.mse_loss(e, pos, kws)
+        if fn in TORCH_AXIS_FUNCTIONS | FUNCTIONAL_MORE or (fn in ("sum", "mean") and
+                                                             (len(pos) > 1 or kws)):
+            return self.torch_more(e, fn, pos, kws)
         want = 2 if fn == "matmul" else 1
         if len(pos) != want or kws:
             raise self.err(e, f"{ast.unparse(e.func)}() takes {want} tensor argument"
@@ -128,11 +133,6 @@ class Dialects:
                            hint=True)
         nodes = [self.tensor_node(v, w) for v, w in pos]
         return self.new_op("mse" if reduction.value == "mean" else "sse", nodes, e)
-
-    def tensor_op(self, op: str, nodes: list[int], e) -> int:
-        if op not in OPS:
-            raise self.err(e, f"the {op} op is not in bpstudio's op table", hint=True)
-        return self.new_op(op, nodes, e)
 
 
 def _plain(v):

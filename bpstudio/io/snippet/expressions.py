@@ -130,7 +130,7 @@ class Expressions:
         v = e.value
         if isinstance(v, str):
             return Str(v)
-        if type(v) in (int, float):
+        if type(v) in (int, float, bool):
             return self.number(v, e)
         raise self.err(e, f"unsupported constant {'string' if isinstance(v, bytes) else repr(v)}"
                           " (only int and float numbers)", hint=True)
