@@ -175,3 +175,22 @@ def test_show_in_a_run_script_is_noted_not_opened(tmp_path, monkeypatch):
     doc, what = run_here(script)
     assert what == "'z' (passed to show(...) at line 6)"
     assert doc.stepper.value(doc.graph.output) == 10.0          # as it was when shown
+
+
+def test_a_torch_script_opens_on_the_tensor_it_called_backward_on(tmp_path):
+    pytest.importorskip("torch")
+    script = tmp_path / "t.py"
+    script.write_text(
+        "import torch\n"
+        "x = torch.tensor(0.5, dtype=torch.float64, requires_grad=True)\n"
+        "w = torch.tensor(-2.0, dtype=torch.float64, requires_grad=True)\n"
+        "y = torch.tanh(x * w)\n"
+        "y.backward()\n"
+        "with torch.no_grad():\n    x -= 0.1 * x.grad\n", encoding="utf-8")
+    doc, what = run_here(script)
+    assert what == "'y' (passed to .backward() at line 5)"
+    doc.run_to_end()
+    import math
+    s = doc.stepper
+    assert s.value(doc.graph.output) == pytest.approx(math.tanh(-1.0), rel=1e-12)
+    assert s.grad("x") == pytest.approx(-2.0 * (1 - math.tanh(-1.0) ** 2), rel=1e-12)

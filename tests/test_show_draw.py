@@ -163,3 +163,14 @@ def test_show_from_ipython_returns_and_the_window_answers_events(tmp_path):
     assert shown["cursor"] == 3                       # no backward yet: after the forward pass
     assert set(DATA) <= set(shown["nodes"])           # named after the notebook's variables
     assert float(shown["nodes"]["L"]["value"]) == -8.0 and shown["nodes"]["L"]["grad"] is None
+
+
+def test_draw_takes_a_torch_tensor_before_its_backward():
+    torch = pytest.importorskip("torch")
+    a, b, c, f = (torch.tensor(v, dtype=torch.float64, requires_grad=True)
+                  for v in (2.0, -3.0, 10.0, -2.0))
+    L = (a * b + c) * f
+    pic = bpstudio.draw(L)
+    s = pic.doc.stepper
+    assert s.value(pic.doc.graph.output) == -8.0 and set("abcf") <= set(pic.doc.graph.nodes)
+    assert ">a</text>" in pic._repr_svg_()

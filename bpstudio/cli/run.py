@@ -165,8 +165,13 @@ class Recorder:
         self.last = None            # (description, Document or the GraphError)
 
     def backward(self, line: int, obj, *args, **kwargs):
+        from ..engine.torch_walk import is_tensor
+        how = f".backward() at {self.where}line {line}"
+        if is_tensor(obj):              # before: PyTorch's backward frees what we read
+            self._capture(obj, how, sys._getframe(1))
+            return obj.backward(*args, **kwargs)
         result = obj.backward(*args, **kwargs)
-        self._capture(obj, f".backward() at {self.where}line {line}", sys._getframe(1))
+        self._capture(obj, how, sys._getframe(1))
         return result
 
     def shown(self, line: int, name: str, func, *args, **kwargs):
@@ -180,12 +185,15 @@ class Recorder:
         """Note the value and its numbers now (a cheap snapshot; converted only if it is
         still the last one when the code ends)."""
         from ..engine.convert import Snapshot
-        from ..model.from_object import names_in
+        from ..engine.torch_walk import is_tensor
+        from ..model.from_object import graph_of, names_in, open_at
         names = names_in(frame.f_locals, self.namespace)
         label = getattr(value, "label", "") or names.get(id(value), "")
         what = f"{label!r} (passed to {how})" if label else f"the value passed to {how}"
         try:
-            if not isinstance(value, (str, os.PathLike)) and hasattr(value, "data"):
+            if is_tensor(value):          # converted now: its autograd graph goes soon
+                value = open_at(*graph_of(value, names=names, title=label or None))
+            elif not isinstance(value, (str, os.PathLike)) and hasattr(value, "data"):
                 value = Snapshot(value)
             self.last = (what, (value, names, label or None))
         except Exception as exc:          # reported only if nothing later replaces it

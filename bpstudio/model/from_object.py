@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..engine import Graph
 from ..engine.convert import Snapshot, grads_set, graph_from_value
+from ..engine.torch_walk import is_tensor
 from .document import Document
 
 HIDDEN_NAMES = frozenset({"In", "Out", "exit", "quit", "get_ipython"})
@@ -51,9 +52,13 @@ def document_of(x, *, names: dict[int, str] | None = None, title: str | None = N
 
 def graph_of(x, *, names: dict[int, str] | None = None,
              title: str | None = None) -> tuple[Graph, bool]:
-    """(the checked graph of a Value-like `x` or its Snapshot, whether its grads are set)."""
+    """(the checked graph of a Value-like `x` or its Snapshot, whether its grads are set).
+    A PyTorch tensor goes through Graph.from_torch (before its backward(): PyTorch frees
+    what bpstudio reads), opened after the forward pass."""
     root = x.root if isinstance(x, Snapshot) else x
     name = str(getattr(root, "label", "") or "") or (names or {}).get(id(root), "")
+    if is_tensor(root):
+        return Graph.from_torch(root, title=title or name), False
     return graph_from_value(Graph, x, title=title or name, names=names), grads_set(x)
 
 
