@@ -7,9 +7,15 @@ ready; then the window shows it (the canvas is built there, on the GUI thread).
 The status bar shows a progress bar and a Cancel button meanwhile. Cancelling
 drops the result (the thread stops at its next phase) and keeps the old document.
 Files under ASYNC_BYTES load synchronously: that is instant.
+
+Python's cyclic collector is paused from the start of a load until its thread has
+finished (and re-enabled on the GUI thread): a collection inside the worker would
+hold the GIL for a long stretch (the window stalls), and could free a Qt wrapper's
+C++ object off the GUI thread.
 """
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -59,6 +65,7 @@ class AsyncOpener(QObject):
         super().__init__(window)
         self._thread: LoadThread | None = None
         self._leftovers: set[LoadThread] = set()     # cancelled, still finishing
+        self._gc_was_enabled: bool | None = None     # while a thread runs: gc paused
         self.widget = OpenProgress(self.cancel)
         window.statusBar().addPermanentWidget(self.widget)
         self.widget.hide()
@@ -76,6 +83,7 @@ class AsyncOpener(QObject):
         thread.failed.connect(self._failed)
         thread.finished.connect(self._finished)
         self.widget.begin(Path(path).name)
+        self._pause_gc()
         thread.start()
 
     def cancel(self) -> None:
@@ -90,6 +98,7 @@ class AsyncOpener(QObject):
         self.cancel()
         for thread in list(self._leftovers):
             thread.wait(wait_ms)
+        self._resume_gc()
 
     @Slot(int, str)
     def _progress(self, k: int, text: str) -> None:
@@ -124,6 +133,18 @@ class AsyncOpener(QObject):
             self.widget.hide()
         if thread is not None:
             thread.deleteLater()
+        if self._thread is None and not self._leftovers:
+            self._resume_gc()
+
+    def _pause_gc(self) -> None:
+        if self._gc_was_enabled is None:
+            self._gc_was_enabled = gc.isenabled()
+            gc.disable()
+
+    def _resume_gc(self) -> None:
+        if self._gc_was_enabled:
+            gc.enable()
+        self._gc_was_enabled = None
 
 
 class OpenProgress(QWidget):

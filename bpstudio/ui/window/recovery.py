@@ -180,8 +180,8 @@ class RecoveryKeeper(QObject):
         window.undo_stack.resetClean()          # modified; no undo leads back to 'saved'
         window.recovery.write_now()             # this window's own copy first, then
         self.store.discard(entry)               # the dead one's goes
-        window.statusBar().showMessage(f"recovered {entry.name} (autosaved "
-                                       f"{when(entry.time)}); save it to keep it", 15000)
+        window.statusBar().showMessage(f"recovered {entry.name}, autosaved {when(entry.time)};"
+                                       f" save it to keep it", 15000)
 
     def _open_saved(self, entry) -> None:
         path = entry.path or entry.source

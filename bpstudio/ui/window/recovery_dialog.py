@@ -6,8 +6,9 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QGridLayout, QHBoxLayout, QLabel,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QGridLayout, QHBoxLayout,
+                               QLabel, QPushButton, QVBoxLayout, QWidget)
 
 ACTIONS = (("recover", "Recover"), ("open", "Open saved"), ("discard", "Discard"))
 DONE_TEXT = {"recover": "recovered", "open": "opened the saved file", "discard": "discarded"}
@@ -37,23 +38,26 @@ class RecoveryDialog(QDialog):
         self._states: dict[str, QLabel] = {}
         layout = QVBoxLayout(self)
         count = len(self.entries)
-        what = "this graph" if count == 1 else f"these {count} graphs"
-        intro = QLabel(f"bpstudio stopped without saving {what}. An autosaved copy was "
-                       f"kept; choose what to do with {'it' if count == 1 else 'each'}.")
+        what = "a graph" if count == 1 else f"{count} graphs"
+        intro = QLabel(f"bpstudio closed without saving {what}. The autosaved "
+                       f"{'copy is' if count == 1 else 'copies are'} kept until you choose:")
         intro.setWordWrap(True)
         layout.addWidget(intro)
         grid = QGridLayout()
         grid.setHorizontalSpacing(14)
         grid.setVerticalSpacing(10)
         for row, entry in enumerate(self.entries):
-            self._add_row(grid, row, entry)
+            if row:
+                line = QFrame(frameShape=QFrame.HLine, frameShadow=QFrame.Sunken)
+                grid.addWidget(line, 2 * row - 1, 0, 1, 2)
+            self._add_row(grid, 2 * row, entry)
         layout.addLayout(grid)
         later = QDialogButtonBox()
         later_button = later.addButton("Decide later", QDialogButtonBox.RejectRole)
         later_button.setToolTip("Keep the copies; they are offered again at the next start")
         later.rejected.connect(self.reject)
         layout.addWidget(later)
-        self.setMinimumWidth(640)
+        self.setMinimumWidth(680)
         first = self._buttons[self.entries[0].key]["recover"]
         first.setDefault(True)
         first.setFocus()
@@ -63,6 +67,7 @@ class RecoveryDialog(QDialog):
         where = "not saved yet" if entry.untitled else entry.original
         detail = QLabel(f"{_escape(where)}<br>autosaved {when(entry.time)}")
         detail.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        detail.setForegroundRole(QPalette.PlaceholderText)      # secondary text
         text = QWidget()
         box = QVBoxLayout(text)
         box.setContentsMargins(0, 0, 0, 0)
@@ -103,8 +108,13 @@ class RecoveryDialog(QDialog):
         state.setText(DONE_TEXT[action])
         state.show()
         self.chosen.emit(entry, action)
-        if not self.undecided():
+        left = self.undecided()
+        if not left:
             self.accept()
+            return
+        following = self._buttons[left[0].key]["recover"]    # Return decides the next row
+        following.setDefault(True)
+        following.setFocus()
 
     def undecided(self) -> list:
         return [e for e in self.entries if self._states[e.key].isHidden()]
