@@ -143,3 +143,24 @@ def test_every_op_symbol_fits_its_circle(qapp):
             assert width <= 2 * rad * 0.86, (symbol, width, 2 * rad)
             assert font.pixelSize() >= 7, symbol
     assert QFontMetricsF(style.op_small_font).horizontalAdvance("tanh") > 2 * rad * 0.86
+
+
+@pytest.mark.parametrize("name", ["expression", "neuron", "accumulate", "router", "net-2-2-2",
+                                  "net-2-2-2-matrix"])
+def test_no_value_pill_covers_a_card_at_any_step(qtbot, name):
+    from bpstudio.ui.canvas.graph_scene import GraphScene
+    doc = Document.open(EXAMPLES / f"{name}.json")
+    scene = GraphScene(doc)
+    cards = [scene.node_item(n) for n in doc.graph.nodes]
+    pills = 0
+    for k in range(1, doc.stepper.total + 1):
+        doc.run_to(k)
+        for edge in scene.lit_edges():
+            pill = edge.keep_clear()
+            if pill.isEmpty():
+                continue
+            pills += 1
+            hit = [c for c in cards if c.isVisible()
+                   and c.card_rect().translated(c.pos()).intersects(pill)]
+            assert not hit, (k, edge.label_text(), [c.node_id for c in hit])
+    assert pills >= doc.stepper.program.n_forward

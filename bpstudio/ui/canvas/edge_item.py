@@ -17,17 +17,13 @@ from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
 
+from .pill_spots import FAR_ROWS, FAR_STEPS, FAR_WIDTHS, ROWS, SPOT_OFFSETS, covered
 from .theme import Style
 
 LIT_SAMPLES = 24
 TWIN_BOW = 40.0             # twin edges (a + a) bow this far apart at their middle
 LABEL_MAX_DISTANCE = 100.0
 LABEL_PAD = 3.0             # clear space kept around a pill
-SPOT_STEP = 12.0            # pill positions tried along the edge, this far apart
-SPOT_REACH = 160.0          # ... up to this far from the preferred one
-_SPOT_OFFSETS = np.concatenate([[0.0], np.outer(np.arange(1, SPOT_REACH // SPOT_STEP + 1) * SPOT_STEP,
-                                                [1.0, -1.0]).ravel()])   # 0, +12, -12, +24 ...
-_ROWS = np.array([[0.0], [-1.0], [1.0], [-2.0], [2.0], [-3.0], [3.0]])   # on the edge, rows above and below
 _PATH_RECORD = np.dtype([("kind", ">i4"), ("x", ">f8"), ("y", ">f8")])
 
 
@@ -305,17 +301,20 @@ class EdgeItem(QGraphicsItem):
             at = total / 2
         else:
             at = total - min(LABEL_MAX_DISTANCE + slot * (row + 2), total / 2)
-        spots = np.clip(at + _SPOT_OFFSETS, 0.0, total)
+        spots = np.clip(at + SPOT_OFFSETS, 0.0, total)
         return self._free_spot(np.interp(spots, run, xs), np.interp(spots, run, ys) - lift * row, row)
 
     def _free_spot(self, px: np.ndarray, py: np.ndarray, row: float) -> QPointF:
         """The first of the points (then the same a row above, a row below) where the
-        label is clear of everything `keep_clear`; if none is, the least covered."""
+        label is clear of everything `keep_clear`; if none is, the nearest clear spot
+        around the first point (a few pill widths and rows away); else the least covered."""
         scene = self.scene()
         if not self._label or scene is None:
             return QPointF(float(px[0]), float(py[0]))
         w, h = self._label_wh
-        area = QRectF(QPointF(px.min() - w, py.min() - h - row), QPointF(px.max() + w, py.max() + h + row))
+        reach_x, reach_y = FAR_WIDTHS * w, float(FAR_ROWS.max()) * row
+        area = QRectF(QPointF(min(px.min(), px[0] - reach_x) - w, py.min() - h - reach_y),
+                      QPointF(max(px.max(), px[0] + reach_x) + w, py.max() + h + reach_y))
         rects = _obstacles(scene.items(area, Qt.IntersectsItemBoundingRect,
                                        Qt.AscendingOrder, QTransform()), self)
         hw, hh = w / 2 + LABEL_PAD, h / 2 + LABEL_PAD
@@ -323,12 +322,19 @@ class EdgeItem(QGraphicsItem):
         if not any(first.intersects(r) for r in rects):      # the usual case: no search
             return first.center()
         b = np.array([r.getCoords() for r in rects])          # left, top, right, bottom
-        ox = np.minimum(px[:, None] + hw, b[:, 2]) - np.maximum(px[:, None] - hw, b[:, 0])
-        cy = py + _ROWS * row                                  # rows × spots
-        oy = np.minimum(cy[..., None] + hh, b[:, 3]) - np.maximum(cy[..., None] - hh, b[:, 1])
-        covered = (np.maximum(ox, 0.0) * np.maximum(oy, 0.0)).sum(axis=2).ravel()
-        best = int(np.argmin(covered))          # the first clear one, if any is
-        return QPointF(float(px[best % len(px)]), float(cy.flat[best]))
+        cx, cy = np.broadcast_to(px, (len(ROWS), len(px))), py + ROWS * row   # rows × spots
+        hit = covered(cx, cy, hw, hh, b)
+        if hit.min() > 0:                                  # nothing clear on or by the edge
+            gx = px[0] + np.linspace(-reach_x, reach_x, 2 * FAR_STEPS + 1)[None, :]
+            gy = py[0] + FAR_ROWS * row
+            gx, gy = np.broadcast_arrays(gx, gy)
+            far = covered(gx, gy, hw, hh, b)
+            if far.min() == 0:
+                dist = np.hypot(gx - px[0], (gy - py[0]) * 2).ravel()
+                k = int(np.argmin(np.where(far == 0, dist, np.inf)))
+                return QPointF(float(gx.flat[k]), float(gy.flat[k]))
+        best = int(np.argmin(hit))              # the first clear one, if any is
+        return QPointF(float(cx.flat[best]), float(cy.flat[best]))
 
     def _label_size(self) -> tuple[float, float]:
         fm = self._style.edge_metrics

@@ -233,7 +233,7 @@ class Inspector(QWidget):
         shape = np.shape(s.value(nid)) if s.value(nid) is not None else ()
         if shape:
             op += " · shape " + "×".join(str(n) for n in shape)
-        self.title.setText(node.label)
+        self.title.setText(s.labels.get(nid, node.label))        # the display name
         self.caption.setText("selected" if self.selected else "the current step's node")
         _set_unless_editing(self.label_edit, node.label, force)
         self.op_label.setText(op)
