@@ -58,7 +58,7 @@ def test_missing_or_bad_tensor_calls_are_one_line_errors():
     for src, fragment in [
         ("import torch\nx = torch.tensor([[1., 2.]])\ny = x.sum(dim=0.5)\n", "whole number"),
         ("import torch\nx = torch.tensor([1., 2.])\ny = x.softmax()\n", "needs dim="),
-        ("import torch\nx = torch.tensor([[1., 2.], [3.]])\n", "not rectangular"),
+        ("import torch\nx = torch.tensor([[1., 2.], [3.]])\n", "not a rectangular array"),
         ("import torch\nx = torch.tensor(1., requires_grad=yes)\n", "requires_grad= must be"),
         ("import torch\nx = torch.tensor([1.])\ny = torch.nn.functional.mse_loss(x, x, "
          "reduction='none')\n", "reduction='mean' or 'sum'"),

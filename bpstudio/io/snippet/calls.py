@@ -180,6 +180,8 @@ class Calls:
 
     def builtin(self, e, name, pos, kws):
         vals = [v for v, _ in pos]
+        if not pos and name not in ("list", "tuple", "zip"):
+            raise self.err(e, f"{name}() needs an argument here", hint=True)
         if name == "range":
             ints = [self.index(p) for p in pos]
             if not 1 <= len(ints) <= 3 or (len(ints) == 3 and ints[2] == 0):

@@ -109,7 +109,8 @@ class Dialects(TorchMore):
         try:
             return np.asarray(_plain(v), dtype=np.float64)
         except ValueError:
-            raise self.err(where, "the nested lists are not rectangular") from None
+            raise self.err(where, "the nested lists are not a rectangular array "
+                                  "(of at most 32 dimensions)") from None
 
     def static_flag(self, e: ast.Call, name: str) -> bool:
         for kw in e.keywords:

@@ -65,7 +65,10 @@ def parse_snippet(text: str, path="<snippet>") -> Graph:
     except (ValueError, MemoryError, OverflowError) as exc:
         raise SnippetError(path, 1, 1, f"cannot parse: {exc}") from None
     builder = Builder(str(path), lines)
-    with np.errstate(all="ignore"):                # forward values follow IEEE quietly
-        builder.run(tree.body)
+    try:
+        with np.errstate(all="ignore"):            # forward values follow IEEE quietly
+            builder.run(tree.body)
+    except RecursionError:
+        raise SnippetError(path, 1, 1, "the snippet is nested too deeply to read") from None
     title = Path(str(path)).stem if not str(path).startswith("<") else "snippet"
     return builder.finish(title)
