@@ -15,18 +15,16 @@ import time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-app = QApplication(sys.argv[:1])
-
-from bpstudio.ui.app import run_app  # noqa: E402
-from bpstudio.ui.commands.edit import SetNoteCommand, SetValueCommand  # noqa: E402
-from bpstudio.ui.window.main_window import MainWindow  # noqa: E402
+from bpstudio.ui.app import run_app
+from bpstudio.ui.commands.edit import SetNoteCommand, SetValueCommand
+from bpstudio.ui.window.main_window import MainWindow
 
 NEW_VALUE, NOTE, CURSOR = 2.75, "a was 2.0 in the file", 3
 DIALOG_TIMEOUT_S = 20.0
 
 
 def window() -> MainWindow:
-    return next(w for w in app.topLevelWidgets() if isinstance(w, MainWindow))
+    return next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
 
 
 def edit() -> None:
@@ -45,7 +43,7 @@ def recover(deadline: float) -> None:
     if dialog is None:
         if time.monotonic() > deadline:
             print("NO DIALOG", flush=True)
-            app.exit(3)
+            QApplication.exit(3)
         else:
             QTimer.singleShot(100, lambda: recover(deadline))
         return
@@ -57,10 +55,11 @@ def recover(deadline: float) -> None:
                       "cursor": doc.stepper.cursor, "modified": doc.modified,
                       "path": str(doc.path), "dialog_open": w.recovery.dialog is not None
                       and w.recovery.dialog.isVisible()}), flush=True)
-    app.exit(0)
+    QApplication.exit(0)
 
 
 if __name__ == "__main__":
+    app = QApplication(sys.argv[:1])      # run_app uses this one; the timers need it
     mode, path = sys.argv[1], sys.argv[2]
     if mode == "edit":
         QTimer.singleShot(0, edit)

@@ -28,7 +28,7 @@ def open_document(path: str | Path, report: Callable[[int, str], None] | None = 
             raise OpenCancelled(str(path))
         report(k, text)
 
-    phase(0, f"reading {path.name}")
+    phase(0, "reading and checking")
     if path.suffix.lower() == ".py":
         from ..io.snippet import load_snippet
         graph, save_to = load_snippet(path), None          # a snippet saves as JSON

@@ -22,9 +22,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
-from ...model.opening import PHASES, OpenCancelled, open_document
+from ...model.opening import OpenCancelled, open_document
 
 ASYNC_BYTES = 512 * 1024
+PERCENT_AT = (3, 45, 70, 100)      # the bar at the start of each phase (their usual share)
 
 
 def wants_thread(path: Path) -> bool:
@@ -155,7 +156,7 @@ class OpenProgress(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.label = QLabel()
-        self.bar = QProgressBar(maximum=PHASES, textVisible=False)
+        self.bar = QProgressBar(maximum=100, textVisible=False)
         self.bar.setFixedWidth(160)
         self.cancel_button = QToolButton(text="Cancel")
         self.cancel_button.setToolTip("Stop opening; the current graph stays")
@@ -166,9 +167,9 @@ class OpenProgress(QWidget):
 
     def begin(self, name: str) -> None:
         self._name = name
-        self.show_phase(0, "reading")
+        self.show_phase(0, "reading and checking")
         self.show()
 
     def show_phase(self, k: int, text: str) -> None:
-        self.bar.setValue(k)
+        self.bar.setValue(PERCENT_AT[min(max(k, 0), len(PERCENT_AT) - 1)])
         self.label.setText(f"opening {self._name}: {text}…")
