@@ -133,7 +133,13 @@ def _name(v) -> str:
     kids = _children(v)
     if not kids:
         return f"an unlabelled leaf {type(v).__name__}"
-    return f"the unlabelled {str(getattr(v, '_op', ''))!r} of {', '.join(map(_short, kids))}"
+    return f"the unlabelled {str(getattr(v, '_op', ''))!r} of {', '.join(map(_input, kids))}"
+
+
+def _input(c) -> str:
+    """An input as a message names it: its label, else its data."""
+    label = getattr(c, "label", "")
+    return repr(label) if label else f"a value {getattr(c, 'data', '?')!r}"
 
 
 # ---- one node: which op, which operand order ------------------------------------------
@@ -167,7 +173,8 @@ def _candidates(v, kids: tuple) -> list[tuple[str, tuple, dict]]:
             raise GraphError(f"{_name(v)}: cannot read the power in op {text!r}") from None
     op = _FOREIGN_OPS.get(text)
     if op is None:
-        why = "has inputs but no op" if not text else f"has op {text!r}, which bpstudio does not know"
+        why = (f"has op {text!r}, which bpstudio does not know" if text
+               else "has inputs but no op")
         raise GraphError(f"{_name(v)} {why} (known: {', '.join(sorted(_FOREIGN_OPS))}, **k)")
     if len(kids) == 1 and OPS[op].arity == 2:        # a + a: a set holds one child
         out = [(op, kids * 2, {})]
