@@ -111,6 +111,8 @@ def test_present_then_escape_brings_the_window_back_and_nothing_leaks(qapp, tmp_
         QTest.keyClick(w.view, Qt.Key_Escape)
     assert _launch(tmp_path / "b", True, escape) == normal
     assert _launch(tmp_path / "b", False, lambda w: None) == normal     # the next launch
+    assert _launch(tmp_path / "c", True, lambda w: None)["presenting"]  # closed while presenting
+    assert _launch(tmp_path / "c", False, lambda w: None) == normal
 
 
 # ---- a bare `bpstudio` ----------------------------------------------------------------------
