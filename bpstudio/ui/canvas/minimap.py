@@ -6,7 +6,7 @@ there. A child widget of the view (it draws over the viewport, not in the scene)
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
 MAP_W, MAP_H, MARGIN = 220, 140, 10
@@ -19,7 +19,10 @@ class OverviewMap(QWidget):
         self._view = view
         self.setFixedSize(MAP_W, MAP_H)
         self.setCursor(Qt.PointingHandCursor)
+        self.setAttribute(Qt.WA_OpaquePaintEvent)   # a step repaints the map, not the canvas under it
         self.setToolTip("overview: click to move the view there")
+        self._dots: QPixmap | None = None      # the cards, drawn once per layout
+        self._dots_key = None
         self.hide()
 
     # ---- geometry ------------------------------------------------------------------
@@ -58,21 +61,35 @@ class OverviewMap(QWidget):
             self.update()
 
     # ---- painting and clicks -----------------------------------------------------------
-    def paintEvent(self, event) -> None:
+    def _dots_pixmap(self) -> QPixmap:
+        """Background and card dots, redrawn only when the scene rect or theme changes
+        (a step only moves the frame and the current dot: cheap at 20k nodes)."""
         scene = self._view.graph_scene()
+        key = (scene.sceneRect().getRect(), id(scene.style()), len(scene.map_points(1)))
+        if self._dots is not None and self._dots_key == key:
+            return self._dots
         s = scene.style()
-        p = QPainter(self)
-        p.setRenderHint(QPainter.Antialiasing, True)
-        back = QColor(s.color["background"])
-        back.setAlpha(235)
+        pix = QPixmap(MAP_W, MAP_H)
+        pix.fill(QColor(s.color["background"]))
+        p = QPainter(pix)
         p.setPen(QPen(s.color["card_border"], 1))
-        p.setBrush(back)
-        p.drawRoundedRect(QRectF(0.5, 0.5, MAP_W - 1, MAP_H - 1), 6, 6)
+        p.drawRect(QRectF(0.5, 0.5, MAP_W - 1, MAP_H - 1))
         p.setPen(Qt.NoPen)
         p.setBrush(s.color["overview_card"])
         for x, y in scene.map_points(MAX_DOTS):
             c = self.to_map(QPointF(x, y))
             p.drawRect(QRectF(c.x() - 1.5, c.y() - 1, 3, 2))
+        p.end()
+        self._dots, self._dots_key = pix, key
+        return pix
+
+    def paintEvent(self, event) -> None:
+        scene = self._view.graph_scene()
+        s = scene.style()
+        p = QPainter(self)
+        p.drawPixmap(0, 0, self._dots_pixmap())
+        p.setRenderHint(QPainter.Antialiasing, True)
+        p.setPen(Qt.NoPen)
         node = scene.current_node()
         if node:
             p.setBrush(s.color["current"])
