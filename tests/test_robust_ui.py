@@ -89,3 +89,13 @@ def test_training_dock_shows_the_engines_words_for_a_division_by_zero(qtbot, set
     text = w.training.error.text()
     assert "node 'd' (div) is not finite: 0.5 ÷ 0.0 = inf (row 0)" in text   # 1 × 0.5 / 0
     assert "exit code" not in text
+
+
+def test_the_card_where_it_starts_is_marked(qtbot, settings):
+    w = open_window(qtbot, settings, exp_graph())
+    w.doc.run_to(w.doc.stepper.total)
+    marked = [nid for nid in ("x", "y", "w", "z") if w.scene.node_item(nid).nonfinite_origin]
+    assert marked == ["y"]
+    assert "NaN/∞ starts here: exp(1000.0) = inf" in w.scene.tooltip_text("y")
+    w.doc.run_to(0)
+    assert not w.scene.node_item("y").nonfinite_origin

@@ -44,6 +44,8 @@ class GraphScene(QGraphicsScene):
         self._doc: Document | None = None
         self._items: dict[str, NodeItem] = {}
         self._checks: dict[str, tuple[bool, float]] = {}
+        self._origin: str | None = None
+        self._origin_text = ""
         self._drag_start: dict[str, QPointF] = {}
         self._selecting = False
         self._last_selected = ""
@@ -62,6 +64,7 @@ class GraphScene(QGraphicsScene):
         self._doc = document
         self._items, self._checks, self._drag_start = {}, {}, {}
         self._current: str | None = None
+        self._origin = None
         self.clear()
         with paused_gc():            # 65k items: no cyclic garbage, so skip the GC walks
             self._build()
@@ -435,4 +438,14 @@ class GraphScene(QGraphicsScene):
             lines.append(f"numeric check: {'ok' if ok else 'MISMATCH'} (relative error {err:.2e})")
         if self._doc.note(nid):
             lines.append(f"note: {self._doc.note(nid)}")
+        if self._origin == nid and self._origin_text:
+            lines.append(f"NaN/∞ starts here: {self._origin_text}")
         return "\n".join(lines)
+
+    def set_nonfinite_origin(self, node_id: str | None, text: str = "") -> None:
+        """Mark the card where the first NaN/∞ (evaluation order) starts; None clears."""
+        old, self._origin, self._origin_text = self._origin, node_id, text
+        if old != node_id and old in self._items:
+            self._items[old].set_nonfinite_origin(False)
+        if node_id in self._items:
+            self._items[node_id].set_nonfinite_origin(True)

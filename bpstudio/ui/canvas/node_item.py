@@ -61,6 +61,7 @@ class NodeItem(QGraphicsRectItem):
         self._grad_mark: str | None = None
         self._note = False
         self._badge: bool | None = None
+        self._origin = False            # the first NaN/∞ in evaluation order starts here
         self.last_detail: str | None = None    # 'full' | 'plain': what the last paint drew
         self._label_text: QStaticText | None = None   # laid out when first painted
         self._label_width = 0.0
@@ -109,6 +110,16 @@ class NodeItem(QGraphicsRectItem):
         if ok != self._badge:
             self._badge = ok
             self.update()
+
+    def set_nonfinite_origin(self, on: bool) -> None:
+        """A red '!' on the card where the first NaN/∞ (evaluation order) starts."""
+        if on != self._origin:
+            self._origin = on
+            self.update()
+
+    @property
+    def nonfinite_origin(self) -> bool:
+        return self._origin
 
     def set_style(self, style: Style) -> None:
         """New theme: texts are laid out again when next painted (cheap for 65k cards)."""
@@ -235,7 +246,7 @@ class NodeItem(QGraphicsRectItem):
         painter.setRenderHint(QPainter.Antialiasing, True)
         painter.setRenderHint(QPainter.TextAntialiasing, True)
         self._paint_texts(painter, s)
-        if self._note or self._badge is not None:
+        if self._note or self._badge is not None or self._origin:
             self._paint_corners(painter, s, self.card_rect())
 
     def _paint_plain(self, painter: QPainter) -> None:
@@ -315,6 +326,14 @@ class NodeItem(QGraphicsRectItem):
             painter.setFont(s.badge_font)
             painter.drawText(QRectF(centre.x() - 10, centre.y() - 10, 20, 20), Qt.AlignCenter,
                              "✓" if self._badge else "✗")
+        if self._origin:
+            centre = card.topRight() + QPointF(-26 if self._badge is not None else -2, 0)
+            painter.setPen(Qt.NoPen)
+            painter.setBrush(s.brush["check_bad"])
+            painter.drawEllipse(centre, 10, 10)
+            painter.setPen(s.badge_pen)
+            painter.setFont(s.badge_font)
+            painter.drawText(QRectF(centre.x() - 10, centre.y() - 10, 20, 20), Qt.AlignCenter, "!")
 
 
 def caption_inset(geo: CardGeometry, leaf: bool) -> float:

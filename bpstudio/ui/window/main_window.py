@@ -227,6 +227,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.actions_.update_enabled(s.cursor, s.total)
         self.actions_.counter.setText(step_counter_text(s))
         self.nonfinite_label.setText(self.nonfinite.update(old, new))
+        self._mark_nonfinite_origin()
         self._mask_inspector()
         self.node_status.refresh()
         self.presentation.refresh()
@@ -252,6 +253,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.inspector.refresh()
         self.nonfinite.rescan()
         self.nonfinite_label.setText(self.nonfinite.message())
+        self._mark_nonfinite_origin()
         self.node_status.refresh()
         self.presentation.refresh()
 
@@ -273,6 +275,10 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         readably (around the current step if the whole graph is too big)."""
         self.presentation.frame() if self.presentation.active else self.view.fit()
         self.step_panel.refresh()
+
+    def _mark_nonfinite_origin(self) -> None:
+        first = self.nonfinite.found
+        self.scene.set_nonfinite_origin(first and first.node, first.detail if first else "")
 
     def _training_diverged(self, epoch: int, node_id: str) -> None:
         node = self.doc.graph.nodes.get(node_id)

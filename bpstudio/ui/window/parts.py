@@ -72,6 +72,7 @@ class NonFiniteTracker:
     def __init__(self, doc):
         self.doc = doc
         self.bad: dict[str, str] = {}
+        self.found = None               # the NonFinite that message() named last
         self.rescan()
 
     def rescan(self) -> None:
@@ -115,7 +116,8 @@ class NonFiniteTracker:
         return describe(s, node_id)
 
     def message(self) -> str:
-        first = self.first()
+        """The status-bar text; also remembers the first one in `self.found`."""
+        first = self.found = self.first()
         if first is None:
             return ""
         more = len(self.bad) - 1
