@@ -69,7 +69,8 @@ def main() -> int:
         t = time.perf_counter()
         save(graph, target)
         one_save = time.perf_counter() - t + args.slow_fsync
-        bad_loads = 0
+        bad_loads = orphaned = 0
+        known: set = set()
         for _ in range(args.kills):
             pid = os.fork()
             if pid == 0:                      # the child: save forever
@@ -80,6 +81,9 @@ def main() -> int:
             time.sleep(rng.uniform(0.0, one_save * 1.5))
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
+            now = set(temp_files(folder, target.name))
+            orphaned += len(now - known)          # the killed save's own temp file, if any
+            known = now
             try:
                 load(target)
             except Exception:                 # a torn file would show here
@@ -94,7 +98,9 @@ def main() -> int:
     print(f"{args.kills} saves of a {args.nodes}-node graph killed at random "
           f"(one save {one_save * 1000:.0f} ms, fsync slowed by {args.slow_fsync * 1000:.0f} ms)")
     print(f"file failed to load after a kill: {bad_loads} times")
-    print(f"temp files left by the kills: {len(left)} ({left_bytes / 2**20:.1f} MB)")
+    print(f"kills that orphaned a temp file: {orphaned} (saves during the run swept the ones "
+          f"older than a minute)")
+    print(f"temp files left at the end of the kills: {len(left)} ({left_bytes / 2**20:.1f} MB)")
     print(f"temp files left after the next save (orphans older than a minute swept): "
           f"{len(after)}")
     return 0 if bad_loads == 0 and not after else 1
