@@ -347,3 +347,9 @@ def test_run_app_without_display_exits_2_with_one_line(monkeypatch, capsys):
                         "window: there is no display")
     assert app.run_app() == 2
     assert capsys.readouterr().err == "bpstudio: cannot open a window: there is no display\n"
+
+
+def test_window_check_summary_mentions_kinks():
+    from bpstudio.ui.window.parts import check_summary
+    text = check_summary(check_gradients(kink_graph()))
+    assert text.startswith("4 leaves agree (3 at a kink: the analytic value is a valid subgradient)")

@@ -132,8 +132,10 @@ def check_summary(results) -> str:
     worst_text = "0" if worst == 0 else f"{worst:.1e}".replace("-", "\u2212")
     bad = [r for r in results if not r.ok]
     n = len(results)
+    kinks = sum(r.kink for r in results)
+    at_kink = f" ({kinks} at a kink: the analytic value is a valid subgradient)" if kinks else ""
     if not bad:
-        return f"{n} lea{'f agrees' if n == 1 else 'ves agree'}, worst error {worst_text}"
+        return f"{n} lea{'f agrees' if n == 1 else 'ves agree'}{at_kink}, worst error {worst_text}"
     names = ", ".join(f"{r.label} ({r.error:.1e})".replace("-", "\u2212") for r in bad[:4])
     return f"{n - len(bad)} of {n} leaves agree; differs: {names}"
 
