@@ -17,7 +17,7 @@ from .program import Program, compile_graph, is_vectorisable
 from .stepper import Stepper
 
 
-KINK_OPS = ("relu", "max", "abs")     # not differentiable where this is 0: input, a − b, input
+KINK_OPS = ("relu", "leaky_relu", "max", "abs")   # not differentiable where input (a − b) is 0
 
 
 @dataclass
