@@ -15,7 +15,7 @@ from PySide6.QtGui import QImage
 
 from bpstudio.cli.main import main
 from bpstudio.model.document import Document
-from bpstudio.ui.canvas import export
+from bpstudio.ui.canvas import export, pass_export
 from bpstudio.ui.canvas.graph_scene import GraphScene
 from bpstudio.ui.canvas.graph_view import GraphView
 from bpstudio.ui.canvas.theme import Theme
@@ -99,7 +99,7 @@ def test_rendered_gif_has_one_frame_per_cursor(rendered):
         for k in range(gif.n_frames):
             gif.seek(k)
             durations.append(gif.info["duration"])
-    assert all(d >= 500 for d in durations) and durations[3] == export.FRAME_MS
+    assert all(d >= 500 for d in durations) and durations[3] == pass_export.FRAME_MS
 
 
 def test_render_frames_to_a_folder(tmp_path):
@@ -220,20 +220,20 @@ def test_svg_and_dot_from_the_app(canvas, tmp_path):
 def test_whole_pass_exports_do_not_move_the_document(canvas, tmp_path):
     pytest.importorskip("PIL")
     doc, scene, view = canvas
-    paths = export.export_frames(doc, tmp_path / "frames", size=(400, 240))
+    paths = pass_export.export_frames(doc, tmp_path / "frames", size=(400, 240))
     assert len(paths) == doc.stepper.total + 1 and all(p.exists() for p in paths)
     first = QImage(str(paths[0]))
     assert first.width() == 400 and first.height() > 240          # the caption band below
-    export.export_gif(doc, tmp_path / "pass.gif", Theme.projector(), size=(400, 240))
+    pass_export.export_gif(doc, tmp_path / "pass.gif", Theme.projector(), size=(400, 240))
     assert (tmp_path / "pass.gif").stat().st_size > 1000
     assert doc.stepper.cursor == 5
 
 
 def test_caption_names_the_step():
     doc = Document.open(EXPRESSION)
-    assert export.step_title(doc.stepper) == "step 0 / 7 · start"
+    assert pass_export.step_title(doc.stepper) == "step 0 / 7 · start"
     doc.run_to(1)
-    assert export.step_title(doc.stepper) == "step 1 / 7 · forward"
-    assert export.step_lines(doc.stepper)[0].startswith("e = a × b")
+    assert pass_export.step_title(doc.stepper) == "step 1 / 7 · forward"
+    assert pass_export.step_lines(doc.stepper)[0].startswith("e = a × b")
     doc.run_to_end()
-    assert export.step_title(doc.stepper) == "step 7 / 7 · done"
+    assert pass_export.step_title(doc.stepper) == "step 7 / 7 · done"

@@ -50,13 +50,36 @@ def cmd_render(args) -> int:
             return 0
     _use_offscreen_platform()
     from ..ui import render
+    progress = _ProgressLine()
     try:
         render.draw(doc, out=out, frames=Path(args.frames) if args.frames else None,
                     theme=args.theme, size=_size(args), scale=args.scale,
-                    caption=not args.no_caption)
+                    caption=not args.no_caption, progress=progress if progress.on else None)
     except render.RenderError as exc:
         raise CliError(str(exc)) from None
+    finally:
+        progress.end()
     return 0
+
+
+class _ProgressLine:
+    """GIF / frames: 'OUT: frame 120 / 1288' rewritten in place on stderr, only when
+    stderr is a terminal (a log or a pipe gets nothing)."""
+
+    def __init__(self):
+        self.on = sys.stderr.isatty()
+        self._shown = False
+
+    def __call__(self, done: int, total: int, what) -> None:
+        if self.on and (done == total or done % 5 == 1):
+            sys.stderr.write(f"\r{what}: frame {done} / {total}")
+            sys.stderr.flush()
+            self._shown = True
+
+    def end(self) -> None:
+        if self._shown:
+            sys.stderr.write("\n")
+            self._shown = False
 
 
 def _check_args(args, CliError) -> Path | None:

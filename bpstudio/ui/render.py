@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .canvas import export
+from .canvas import export, pass_export
 from .canvas.graph_scene import GraphScene
 from .canvas.theme import Theme
 
@@ -20,17 +20,26 @@ class RenderError(Exception):
 
 def draw(doc, *, out: Path | None, frames: Path | None, theme: str = "light",
          size: tuple[int, int] | None = None, scale: float | None = None,
-         caption: bool = True) -> None:
-    """Write OUT (.png/.svg/.gif) and/or numbered frames into FRAMES for `doc`'s cursor."""
+         caption: bool = True, progress=None) -> None:
+    """Write OUT (.png/.svg/.gif) and/or numbered frames into FRAMES for `doc`'s cursor.
+    `progress(done, total, what)` is called after each frame of a GIF or frames export."""
     style = THEMES[theme]()
     scale = scale or (1.0 if size else DEFAULT_SCALE)
     app = export.qt_app()  # noqa: F841 (kept alive while drawing)
     if out is not None and out.suffix.lower() in (".png", ".svg"):
         _write(lambda: _picture(doc, style, out, size, scale), out)
     elif out is not None and out.suffix.lower() == ".gif":
-        _write(lambda: export.export_gif(doc, out, style, size, scale, caption), out)
+        job = pass_export.gif_job(doc, out, style, size, scale, caption)
+        _write(lambda: _run(job, progress, out), out)
     if frames is not None:
-        _write(lambda: export.export_frames(doc, frames, style, size, scale, caption), frames)
+        job = pass_export.frames_job(doc, frames, style, size, scale, caption)
+        _write(lambda: _run(job, progress, frames), frames)
+
+
+def _run(job, progress, what: Path) -> None:
+    for done, total in job:
+        if progress is not None:
+            progress(done, total, what)
 
 
 def _picture(doc, theme, out: Path, size, scale) -> None:

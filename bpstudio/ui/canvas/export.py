@@ -1,5 +1,5 @@
-"""Pictures of the canvas for slides: PNG, SVG, an animated GIF or numbered PNGs of
-the whole pass, and DOT text.
+"""Pictures of the canvas for slides: PNG, SVG and DOT text (the whole pass as an
+animated GIF or numbered PNGs: pass_export.py, framed by pass_camera.py).
 
 One code path for File ▸ Export and for `bpstudio render`: a `Frame` says which
 part of the scene lands on how many pixels, and `render_image` paints the scene's
@@ -22,7 +22,6 @@ from .graph_view import FIT_MAX_SCALE
 
 FIT_MARGIN = 2.0               # the margin QGraphicsView.fitInView leaves on each side
 MAX_PIXELS = 40_000_000        # a bigger picture is drawn at a smaller scale
-FRAME_MS = 600                 # one step per 0.6 s in an animated GIF
 
 
 @dataclass(frozen=True)
@@ -170,147 +169,6 @@ def export_dot(document, path) -> Path:
     path = Path(path)
     path.write_text(to_dot(document.graph, document.stepper), encoding="utf-8")
     return path
-
-
-# ---- the whole pass: numbered PNGs, animated GIF --------------------------------------------
-def pass_images(document, theme=None, size: tuple[int, int] | None = None, scale: float = 1.0,
-                caption: bool = True, steps=None):
-    """(step, QImage) for every cursor 0 .. total: the forward pass, the seed, the
-    backward pass. The camera stays put (the whole graph, fitted to `size` if given);
-    `caption` adds a band below with the step counter and its chain-rule line(s).
-    The document itself does not move: frames come from a sibling."""
-    doc = document.sibling()
-    scene = GraphScene(doc, theme)
-    frame = fitted(scene, *size, dpr=scale) if size else whole_graph(scene, scale)
-    band = Caption(scene, frame) if caption else None
-    for k in (range(doc.stepper.total + 1) if steps is None else steps):
-        doc.run_to(k)
-        image = render_image(scene, frame)
-        yield k, (band.add(image, doc.stepper) if band else image)
-
-
-def export_frames(document, directory, theme=None, size=None, scale: float = 1.0,
-                  caption: bool = True) -> list[Path]:
-    """frame-000.png, frame-001.png, ... one per cursor position."""
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    digits = len(str(document.stepper.total))
-    return [_save_image(image, directory / f"frame-{k:0{digits}d}.png")
-            for k, image in pass_images(document, theme, size, scale, caption)]
-
-
-def export_gif(document, path, theme=None, size=None, scale: float = 1.0,
-               caption: bool = True, frame_ms: int = FRAME_MS) -> Path:
-    """An animated GIF of the whole pass (needs Pillow), looping; the first and last
-    frames are held a little longer so the loop reads as start ... end."""
-    try:
-        from PIL import Image
-    except ImportError:
-        raise RuntimeError("GIF export needs Pillow (pip install Pillow)") from None
-    total = document.stepper.total
-    ends = dict(pass_images(document, theme, size, scale, caption, steps=(0, total)))
-    colours = [(c.red(), c.green(), c.blue()) for c in _style_of(theme).color.values()]
-    palette = _palette([_pil(ends[0]), _pil(ends[total])], colours)
-    frames = (_pil(image).quantize(palette=palette, dither=Image.Dither.NONE)
-              for _, image in pass_images(document, theme, size, scale, caption))
-    first = next(frames)
-    durations = [frame_ms * 2] + [frame_ms] * max(0, total - 1) + [frame_ms * 4]
-    path = Path(path)
-    first.save(path, "GIF", save_all=True, append_images=frames, loop=0,
-               duration=durations[:total + 1], disposal=1, optimize=False)
-    return path
-
-
-def _style_of(theme):
-    from .theme import Style, Theme
-    return Style(theme or Theme.light())
-
-
-def _pil(image: QImage):
-    from PIL import Image
-    rgb = image.convertToFormat(QImage.Format_RGB888)
-    return Image.frombuffer("RGB", (rgb.width(), rgb.height()), bytes(rgb.constBits()),
-                            "raw", "RGB", rgb.bytesPerLine(), 1)
-
-
-def _palette(images, theme_colours):
-    """One palette for every frame (no flicker): the theme's own colours exactly (a
-    thin green ✓ must stay green), the rest from the frames' antialiasing shades."""
-    from PIL import Image
-    width = max(im.width for im in images)
-    sheet = Image.new("RGB", (width, sum(im.height for im in images)))
-    y = 0
-    for im in images:
-        sheet.paste(im, (0, y))
-        y += im.height
-    exact = list(dict.fromkeys(theme_colours))[:64]
-    shades = sheet.quantize(colors=256 - len(exact), method=Image.Quantize.MEDIANCUT,
-                            dither=Image.Dither.NONE).getpalette()[:3 * (256 - len(exact))]
-    flat = [c for rgb in exact for c in rgb] + shades
-    palette = Image.new("P", (1, 1))
-    palette.putpalette(flat + [0] * (768 - len(flat)))
-    return palette
-
-
-class Caption:
-    """A band under each frame: 'step 3 / 7 · forward' and that step's chain-rule
-    line(s), in the theme's colours, sized for the frame's width."""
-
-    BODY_LINES = 2
-
-    def __init__(self, scene: GraphScene, frame: Frame):
-        from PySide6.QtGui import QFont, QFontMetricsF
-        s = scene.style()
-        self._style, self._width = s, frame.size.width()
-        px = max(12, min(30, round(self._width / 64)))
-        self._head_font = QFont(s.theme.font_family)
-        self._head_font.setPixelSize(px)
-        self._head_font.setBold(True)
-        self._body_font = QFont(s.theme.number_family)
-        self._body_font.setPixelSize(px)
-        self._pad = round(px * 0.7)
-        self._head_h = QFontMetricsF(self._head_font).height()
-        self._body = QFontMetricsF(self._body_font)
-        self.height = round(2 * self._pad + self._head_h + self.BODY_LINES * self._body.height())
-
-    def add(self, image: QImage, stepper) -> QImage:
-        dpr = image.devicePixelRatio()
-        top = image.height() / dpr                       # logical pixels
-        out = QImage(image.width(), round((top + self.height) * dpr), image.format())
-        out.setDevicePixelRatio(dpr)
-        out.fill(self._style.color["header"])
-        p = QPainter(out)
-        p.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
-        p.drawImage(QPointF(0, 0), image)
-        p.setPen(self._style.color["card_border"])
-        p.drawLine(QPointF(0, top), QPointF(self._width, top))
-        x, y = self._pad, top + self._pad
-        p.setFont(self._head_font)
-        p.setPen(self._style.color["caption"])
-        p.drawText(QRectF(x, y, self._width - 2 * x, self._head_h), Qt.AlignLeft, step_title(stepper))
-        p.setFont(self._body_font)
-        p.setPen(self._style.color["text"])
-        y += self._head_h
-        for line in step_lines(stepper)[:self.BODY_LINES]:
-            text = self._body.elidedText(line, Qt.ElideRight, self._width - 2 * x)
-            p.drawText(QRectF(x, y, self._width - 2 * x, self._body.height()), Qt.AlignLeft, text)
-            y += self._body.height()
-        p.end()
-        return out
-
-
-def step_title(stepper) -> str:
-    """'step 5 / 7 · backward' (the kind of the step just applied)."""
-    c, total = stepper.cursor, stepper.total
-    phase = "start" if c == 0 else "done" if c >= total else stepper.kind(c - 1)
-    return f"step {c} / {total} · {phase}"
-
-
-def step_lines(stepper) -> list[str]:
-    rec = stepper.current
-    if rec is None:
-        return ["the leaves hold their values; nothing computed yet"]
-    return rec.lines(stepper.labels)
 
 
 def qt_app():

@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QMenu
 
-from ..canvas import export
+from ..canvas import export, pass_export
 from ..commands.groups import close_group_command, open_group_command
 from ..commands.structure import collapse_command, expand_command
 
@@ -123,7 +123,7 @@ _EXPORTERS = {
     "view": lambda w, p: export.export_png(w.scene, p, frame=export.view_frame(w.view, PNG_SCALE)),
     "svg": lambda w, p: export.export_svg(w.scene, p, title=w.doc.graph.title or w.doc.title),
     "dot": lambda w, p: export.export_dot(w.doc, p),
-    "gif": lambda w, p: export.export_gif(w.doc, p, w.scene.theme(), size=_pass_size(w)),
-    "frames": lambda w, p: export.export_frames(w.doc, p, w.scene.theme(),
+    "gif": lambda w, p: pass_export.export_gif(w.doc, p, w.scene.theme(), size=_pass_size(w)),
+    "frames": lambda w, p: pass_export.export_frames(w.doc, p, w.scene.theme(),
                                                 size=_pass_size(w))[0].parent,
 }
