@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QRectF, QSize
 from PySide6.QtGui import QImage
 
 from bpstudio.cli.main import main
@@ -237,3 +237,152 @@ def test_caption_names_the_step():
     assert pass_export.step_lines(doc.stepper)[0].startswith("e = a × b")
     doc.run_to_end()
     assert pass_export.step_title(doc.stepper) == "step 7 / 7 · done"
+
+
+# ---- the whole pass in bounded memory (issue 9 item 6) ----------------------------------------
+MOONS = ROOT / "resources" / "examples" / "moons-mlp.json"
+
+
+def test_gif_stream_frames_decode_to_what_was_given(tmp_path):
+    """Our GIF writer, read back by Pillow: every frame's colours exactly, whichever
+    rectangle changed (including no change and a change in one corner)."""
+    Image = pytest.importorskip("PIL.Image")
+    from bpstudio.ui.canvas.gif_writer import CLEAR, GifStream
+    rng = np.random.default_rng(3)
+    palette = rng.integers(0, 256, 768, dtype=np.uint8)
+    frame = rng.integers(0, CLEAR, (40, 60), dtype=np.uint8)
+    frames = [frame]
+    for y, x in ((5, 7), (30, 50), (0, 0)):
+        frame = frame.copy()
+        frame[y:y + 9, x:x + 9] = rng.integers(0, CLEAR, (9, 9)[:2], dtype=np.uint8)[
+            :frame[y:y + 9, x:x + 9].shape[0], :frame[y:y + 9, x:x + 9].shape[1]]
+        frames.append(frame)
+    frames.append(frame.copy())                                   # nothing changed
+    with open(tmp_path / "s.gif", "wb") as fp:
+        gif = GifStream(fp, 60, 40, bytes(palette))
+        for k, f in enumerate(frames):
+            gif.add(f, 100 * (k + 1))
+        gif.close()
+    colours = palette.reshape(256, 3)
+    with Image.open(tmp_path / "s.gif") as im:
+        assert im.n_frames == len(frames) and im.info["loop"] == 0
+        for k, f in enumerate(frames):
+            im.seek(k)
+            assert im.info["duration"] == 100 * (k + 1)
+            assert np.array_equal(np.asarray(im.convert("RGB")), colours[f]), k
+
+
+def test_gif_frames_are_the_png_frames(tmp_path):
+    """Streamed, delta-coded GIF frames decode to the same pictures as the numbered
+    PNGs of the same pass (up to the 255-colour palette)."""
+    Image = pytest.importorskip("PIL.Image")
+    doc = Document.open(EXPRESSION)
+    gif = pass_export.export_gif(doc, tmp_path / "e.gif", scale=1.0)
+    pngs = pass_export.export_frames(doc, tmp_path / "frames", scale=1.0)
+    with Image.open(gif) as im:
+        assert im.n_frames == len(pngs) == 8
+        for k, png in enumerate(pngs):
+            im.seek(k)
+            got = np.asarray(im.convert("RGB")).astype(int)
+            want = pixels(QImage(str(png)))
+            assert got.shape == want.shape
+            diff = np.abs(got - want).max(axis=2)
+            assert np.count_nonzero(diff > 40) < diff.size / 500 and diff.mean() < 3, k
+
+
+def test_stopped_gif_job_leaves_no_file_and_keeps_the_old_one(tmp_path):
+    pytest.importorskip("PIL")
+    doc = Document.open(EXPRESSION)
+    fresh, old = tmp_path / "fresh.gif", tmp_path / "old.gif"
+    old.write_bytes(b"the earlier export")
+    for path in (fresh, old):
+        job = pass_export.gif_job(doc, path)
+        assert next(job) == (1, 8) and next(job) == (2, 8)
+        job.close()
+    assert not fresh.exists() and old.read_bytes() == b"the earlier export"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.gif"]
+    job = pass_export.frames_job(doc, tmp_path / "frames")
+    next(job), next(job)
+    job.close()
+    assert list((tmp_path / "frames").iterdir()) == []
+
+
+def test_big_graph_frames_are_bounded_and_follow_the_step(qapp):
+    """moons-mlp (1,287 steps): every frame the same fixed size, cards at 100 %, the
+    current step's card inside the frame at every step, and the camera moves only
+    when that card would otherwise come near an edge of the last frame."""
+    from bpstudio.ui.canvas.pass_camera import EDGE_ROOM, FOLLOW_SIZE, PassCamera
+    doc = Document.open(MOONS)
+    scene = GraphScene(doc)
+    camera = PassCamera(scene, None, 2.0, frames=doc.stepper.total + 1)
+    assert not camera.still
+    last, pans = None, 0
+    for k in range(doc.stepper.total + 1):
+        doc.run_to(k)
+        frame = camera.frame(doc.stepper)
+        assert (frame.size.width(), frame.size.height()) == FOLLOW_SIZE and frame.zoom == 1.0
+        assert frame.pixels.width() * frame.pixels.height() <= 2_000_000
+        rec = doc.stepper.current
+        nid = rec.node if rec else doc.stepper.node_at(0)
+        card = scene.node_item(nid).sceneBoundingRect()
+        assert frame.source.contains(card), k
+        step = QRectF(card)                  # the card and its inputs', when they all fit
+        for other in (rec.inputs if rec.kind == "forward" else [f.target for f in rec.flows]) \
+                if rec else ():
+            step = step.united(scene.node_item(other).sceneBoundingRect())
+        if last is not None and frame.source != last:
+            pans += 1
+            m = (last.width() * EDGE_ROOM, last.height() * EDGE_ROOM)
+            inner = last.adjusted(m[0], m[1], -m[0], -m[1])
+            fits = step.width() <= inner.width() and step.height() <= inner.height()
+            assert not inner.contains(step if fits else card), k
+        last = frame.source
+    assert pans > 10
+
+
+def test_small_graph_pass_keeps_the_whole_graph_still(qapp):
+    from bpstudio.ui.canvas.pass_camera import PassCamera
+    doc = Document.open(EXPRESSION)
+    scene = GraphScene(doc)
+    camera = PassCamera(scene, None, 2.0, frames=8)
+    assert camera.still
+    frame = camera.frame(doc.stepper)
+    assert frame.zoom == 1.0 and frame.dpr == 2.0
+    assert frame.source.topLeft() == scene.sceneRect().topLeft()
+    assert frame.source.contains(scene.sceneRect())
+    assert frame.source.width() - scene.sceneRect().width() < 1
+
+
+def test_window_gif_export_shows_progress_and_cancel_leaves_nothing(qtbot, tmp_path):
+    pytest.importorskip("PIL")
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QProgressDialog
+
+    from bpstudio.ui.window import export_actions
+    from bpstudio.ui.window.main_window import MainWindow
+    doc = Document.open(MOONS)
+    w = MainWindow(doc, settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat))
+    qtbot.addWidget(w)
+    w.resize(1200, 800)
+    w.show()
+    seen = []
+
+    def cancel_after_three_frames():
+        dialog = w.findChild(QProgressDialog, "exportProgress")
+        if dialog is not None and dialog.maximum() > 0 and not dialog.wasCanceled():
+            seen.append((dialog.value(), dialog.maximum()))
+            if dialog.value() >= 3:
+                dialog.cancel()
+    timer = QTimer(w)
+    timer.timeout.connect(cancel_after_three_frames)
+    timer.start(0)
+    out = tmp_path / "out" / "pass.gif"
+    out.parent.mkdir()
+    assert export_actions.export_to(w, "gif", out) is None
+    timer.stop()
+    done, total = seen[-1]
+    assert total == doc.stepper.total + 1 and 3 <= done < total
+    assert list(out.parent.iterdir()) == []
+    assert "cancelled" in w.statusBar().currentMessage()
+    assert w.findChild(QProgressDialog, "exportProgress") is None or \
+        not w.findChild(QProgressDialog, "exportProgress").isVisible()

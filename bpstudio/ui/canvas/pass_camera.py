@@ -19,6 +19,7 @@ READABLE_PX = 11.0               # card text at least this tall in a frame (logi
 WHOLE_MAX = (2560, 1440)         # the whole graph, readable, fits this: one still camera
 FOLLOW_SIZE = (1280, 720)        # otherwise frames of this size follow the step
 EDGE_ROOM = 0.08                 # re-aim when the step's cards come this close to an edge
+LOOKAHEAD = 24                   # a pan frames the next steps' cards too, up to this many
 FOLLOW_ZOOM = 1.0                # and show the cards as the canvas does at 100 %
 PASS_PIXELS = 1.2e9              # device pixels for all frames together, at most ...
 FRAME_PIXELS = 1.0e6             # ... unless that leaves a frame fewer than these
@@ -79,7 +80,7 @@ class PassCamera:
             return self._frame
         cards = self._step_cards(stepper)
         if cards is not None and (not self._aimed or not self._shows(cards)):
-            self._frame = self._aim(cards)
+            self._frame = self._aim(self._target(cards, stepper))
             self._aimed = True
         return self._frame
 
@@ -111,43 +112,41 @@ class PassCamera:
 
     def _shows(self, cards: tuple[QRectF, QRectF]) -> bool:
         node, around = cards
-        view = self._frame.source
-        inner = view.adjusted(view.width() * EDGE_ROOM, view.height() * EDGE_ROOM,
-                              -view.width() * EDGE_ROOM, -view.height() * EDGE_ROOM)
-        want = around if _fits(around, inner) else node
-        return inner.contains(want)
+        inner = self._inner(self._frame.source)
+        return inner.contains(around if _fits(around, inner) else node)
 
-    def _aim(self, cards: tuple[QRectF, QRectF]) -> Frame:
-        """A frame centred on the step's cards (on the current card if they do not all
-        fit), kept inside the scene where the scene is bigger than the frame."""
+    def _target(self, cards: tuple[QRectF, QRectF], stepper) -> QRectF:
+        """What to frame: the step's cards (its own card alone if they do not fit), and
+        the cards of the next steps as long as they fit too: a pan then serves several
+        steps instead of one."""
         node, around = cards
+        room = self._inner(self._frame.source)
+        target = around if _fits(around, room) else node
+        for k in range(stepper.cursor, min(stepper.total, stepper.cursor + LOOKAHEAD)):
+            more = target.united(self._card(stepper.node_at(k)))
+            if not _fits(more, room):
+                break
+            target = more
+        return target
+
+    @staticmethod
+    def _inner(view: QRectF) -> QRectF:
+        return view.adjusted(view.width() * EDGE_ROOM, view.height() * EDGE_ROOM,
+                             -view.width() * EDGE_ROOM, -view.height() * EDGE_ROOM)
+
+    def _aim(self, target: QRectF) -> Frame:
+        """A frame centred on `target`, kept inside the scene where the scene is bigger
+        than the frame, at whole device pixels (as a view scrolls)."""
         view_w, view_h = self._size.width() / self._zoom, self._size.height() / self._zoom
-        centre = around.center()
-        room_x = view_w / 2 - node.width() / 2 - view_w * EDGE_ROOM
-        room_y = view_h / 2 - node.height() / 2 - view_h * EDGE_ROOM
-        centre = QPointF(_toward(centre.x(), node.center().x(), room_x),
-                         _toward(centre.y(), node.center().y(), room_y))
-        x = _inside(centre.x() - view_w / 2, view_w, self._scene.sceneRect().left(),
-                    self._scene.sceneRect().right())
-        y = _inside(centre.y() - view_h / 2, view_h, self._scene.sceneRect().top(),
-                    self._scene.sceneRect().bottom())
-        # whole device pixels, as a view scrolls: no shimmer when the camera stays put
+        rect = self._scene.sceneRect()
+        x = _inside(target.center().x() - view_w / 2, view_w, rect.left(), rect.right())
+        y = _inside(target.center().y() - view_h / 2, view_h, rect.top(), rect.bottom())
         x, y = (math.floor(x * self._zoom) / self._zoom, math.floor(y * self._zoom) / self._zoom)
         return Frame(QPointF(x, y), self._zoom, self._size, self._dpr)
 
 
 def _fits(rect: QRectF, inner: QRectF) -> bool:
     return rect.width() <= inner.width() and rect.height() <= inner.height()
-
-
-def _clamp(x: float, lo: float, hi: float) -> float:
-    return max(lo, min(hi, x)) if lo <= hi else (lo + hi) / 2
-
-
-def _toward(x: float, target: float, reach: float) -> float:
-    """`x`, moved toward `target` until it is within `reach` of it."""
-    reach = max(0.0, reach)
-    return _clamp(x, target - reach, target + reach)
 
 
 def _inside(start: float, length: float, lo: float, hi: float) -> float:

@@ -7,11 +7,12 @@ functions take a path, so tests and scripts skip the file dialogs.
 """
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QMenu
+from PySide6.QtWidgets import QApplication, QFileDialog, QMenu, QProgressDialog
 
 from ..canvas import export, pass_export
 from ..commands.groups import close_group_command, open_group_command
@@ -99,7 +100,10 @@ def ask_and_export(w, kind: str) -> Path | None:
 
 
 def export_to(w, kind: str, path) -> Path | None:
-    """Write one export; report in the status bar, or show why it failed."""
+    """Write one export; report in the status bar, or show why it failed. The whole
+    pass (GIF, frames) runs frame by frame under a progress dialog with Cancel."""
+    if kind in _PASS_JOBS:
+        return _export_pass(w, kind, Path(path))
     QGuiApplication.setOverrideCursor(Qt.WaitCursor)
     try:
         out = _EXPORTERS[kind](w, Path(path))
@@ -123,7 +127,57 @@ _EXPORTERS = {
     "view": lambda w, p: export.export_png(w.scene, p, frame=export.view_frame(w.view, PNG_SCALE)),
     "svg": lambda w, p: export.export_svg(w.scene, p, title=w.doc.graph.title or w.doc.title),
     "dot": lambda w, p: export.export_dot(w.doc, p),
-    "gif": lambda w, p: pass_export.export_gif(w.doc, p, w.scene.theme(), size=_pass_size(w)),
-    "frames": lambda w, p: pass_export.export_frames(w.doc, p, w.scene.theme(),
-                                                size=_pass_size(w))[0].parent,
 }
+
+
+# ---- the whole pass, with progress and Cancel ----------------------------------------------
+SLICE_S = 0.05             # frames drawn between two rounds of event processing
+
+_PASS_JOBS = {
+    "gif": lambda w, p: pass_export.gif_job(w.doc, p, w.scene.theme(), size=_pass_size(w)),
+    "frames": lambda w, p: pass_export.frames_job(w.doc, p, w.scene.theme(), size=_pass_size(w)),
+}
+
+
+def _export_pass(w, kind: str, path: Path) -> Path | None:
+    try:
+        finished = run_with_progress(w, _PASS_JOBS[kind](w, path), f"Exporting {path.name}…")
+    except (OSError, RuntimeError) as exc:
+        w.show_error(f"{path}: {exc}", "Cannot export")
+        return None
+    if not finished:
+        w.statusBar().showMessage(f"export cancelled: nothing written to {path}", 8000)
+        return None
+    w.statusBar().showMessage(f"exported {path}", 8000)
+    return path
+
+
+def run_with_progress(w, job, label: str) -> bool:
+    """Drive `job` (a generator yielding (done, total) after each frame) under a
+    window-modal progress dialog, handling events between slices of frames so the
+    window repaints and Cancel works (scene rendering must stay on this thread).
+    False when cancelled: the job is closed, which removes what it wrote."""
+    dialog = QProgressDialog(label, "Cancel", 0, 0, w)
+    dialog.setObjectName("exportProgress")
+    dialog.setWindowModality(Qt.WindowModal)
+    dialog.setMinimumDuration(300)
+    dialog.setAutoReset(False)
+    dialog.setAutoClose(False)
+    try:
+        dialog.setValue(0)
+        slice_end = time.monotonic() + SLICE_S
+        for done, total in job:
+            if time.monotonic() >= slice_end or done == total:
+                dialog.setMaximum(total)
+                dialog.setLabelText(f"{label}\nframe {done} of {total}")
+                dialog.setValue(done)
+                QApplication.processEvents()
+                slice_end = time.monotonic() + SLICE_S
+            if dialog.wasCanceled():
+                job.close()
+                return False
+        return True
+    finally:
+        job.close()
+        dialog.close()
+        dialog.deleteLater()

@@ -1,0 +1,69 @@
+"""Whole-pass GIF export of a big graph: `bpstudio render moons-mlp.json -o m.gif` in a
+fresh process (1,288 frames), its wall time and peak resident memory (issue 9 item 6:
+under 60 s and under 1 GB; it used to peak at 19.5 GB and never finish). No anchor.
+
+The child's own peak RSS comes from os.wait4 (that child only, not every child this
+process ever waited for, which is what RUSAGE_CHILDREN would report).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "resources" / "examples"
+LIMIT_S, LIMIT_MB = 60.0, 1024.0
+
+
+def render_gif(example: str, out: Path) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds, peak RSS in MB) of `bpstudio render EXAMPLE -o OUT`.
+    CPU time says more than wall time on a busy machine."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    t0 = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "bpstudio", "render", str(EXAMPLES / example),
+                              "-o", str(out)], env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE)
+    stderr = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - t0
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise RuntimeError(f"render {example} failed: {stderr.decode(errors='replace')}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, cpu, usage.ru_maxrss / 1024     # ru_maxrss is in KiB on Linux
+
+
+def _frames(path: Path) -> int | None:
+    try:
+        from PIL import Image
+    except ImportError:
+        return None
+    with Image.open(path) as im:
+        return im.n_frames
+
+
+def run(rows: list) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for example, note in (("moons-mlp.json", "big"), ("expression.json", "small")):
+            out = Path(tmp) / (Path(example).stem + ".gif")
+            seconds, cpu, peak_mb = render_gif(example, out)
+            row = {"name": f"render {example} -o .gif (whole pass, {note})",
+                   "bpstudio_s": seconds, "anchor": None, "anchor_s": None, "speedup": None,
+                   "cpu_s": round(cpu, 2), "peak_rss_mb": round(peak_mb, 1),
+                   "frames": _frames(out),
+                   "gif_mb": round(out.stat().st_size / 2**20, 1)}
+            if note == "big":
+                row["target"] = f"< {LIMIT_S:g} s, < {LIMIT_MB:g} MB"
+                row["meets_target"] = seconds < LIMIT_S and peak_mb < LIMIT_MB
+            rows.append(row)
+
+
+if __name__ == "__main__":
+    out: list = []
+    run(out)
+    print(out)
