@@ -2,6 +2,7 @@
 headless picture equal to what the window's canvas shows."""
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -338,6 +339,7 @@ def test_big_graph_frames_are_bounded_and_follow_the_step(qapp):
             assert not inner.contains(step if fits else card), k
         last = frame.source
     assert pans > 10
+    scene.deleteLater()
 
 
 def test_small_graph_pass_keeps_the_whole_graph_still(qapp):
@@ -386,3 +388,7 @@ def test_window_gif_export_shows_progress_and_cancel_leaves_nothing(qtbot, tmp_p
     assert "cancelled" in w.statusBar().currentMessage()
     assert w.findChild(QProgressDialog, "exportProgress") is None or \
         not w.findChild(QProgressDialog, "exportProgress").isVisible()
+    w.close()
+    w.deleteLater()
+    qtbot.wait(0)
+    gc.collect()                # a thousand-node scene: not left for the next test's GC
