@@ -383,7 +383,9 @@ def test_window_gif_export_shows_progress_and_cancel_leaves_nothing(qtbot, tmp_p
     assert export_actions.export_to(w, "gif", out) is None
     timer.stop()
     done, total = seen[-1]
-    assert total == doc.stepper.total + 1 and 3 <= done < total
+    from bpstudio.model.diagram import boundaries
+    stops = boundaries(w.doc.stepper.program, w.scene.groups().folded)   # one neuron a frame
+    assert total == len(stops) < 100 and 3 <= done < total
     assert list(out.parent.iterdir()) == []
     assert "cancelled" in w.statusBar().currentMessage()
     assert w.findChild(QProgressDialog, "exportProgress") is None or \
@@ -392,3 +394,23 @@ def test_window_gif_export_shows_progress_and_cancel_leaves_nothing(qtbot, tmp_p
     w.deleteLater()
     qtbot.wait(0)
     gc.collect()                # a thousand-node scene: not left for the next test's GC
+
+
+def test_neuron_diagram_pass_is_one_frame_per_neuron_step(qapp):
+    """moons-mlp as the app (and `render`) open it, folded into its neurons: the pass
+    stops where the window's Step stops (a neuron at a time), and the whole diagram is
+    one still, readable frame."""
+    from bpstudio.model.diagram import open_as_diagram
+    from bpstudio.ui.canvas.pass_camera import WHOLE_MAX, readable_zoom
+    doc = Document.open(MOONS)
+    assert open_as_diagram(doc)
+    pictures = pass_export.PassPictures(doc)
+    stops, total = pictures.stops, doc.stepper.total
+    assert stops[0] == 0 and stops[-1] == total == 1287
+    assert all(a < b for a, b in zip(stops, stops[1:])) and len(stops) < 100
+    assert pictures.camera.still
+    frame = pictures.camera.frame(doc.stepper)
+    assert frame.size.width() <= WHOLE_MAX[0] and frame.size.height() <= WHOLE_MAX[1]
+    assert frame.zoom >= readable_zoom(pictures.scene)
+    image = pictures.image(stops[5])
+    assert image.width() == frame.pixels.width() and doc.stepper.cursor == 0

@@ -99,7 +99,8 @@ def _check_args(args, CliError) -> Path | None:
 
 
 def _open(path: str, CliError):
-    """The file as the app opens it (no dataset row bound), or a one-line CliError."""
+    """The file as the app opens it (no dataset row bound; a big network folded into
+    its neuron diagram), or a one-line CliError."""
     from ..engine.graph import GraphError
     from ..io import GraphFormatError
     from ..io.dataset import DatasetError
@@ -111,12 +112,15 @@ def _open(path: str, CliError):
     if p.is_dir():
         raise CliError(f"{path}:0: is a folder, not a graph file")
     try:
-        return Document.open(p)
+        doc = Document.open(p)
     except (GraphFormatError, SnippetError) as exc:
         raise CliError(" ".join(str(exc).split())) from None
     except (GraphError, DatasetError, ValueError, OSError) as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__
         raise CliError(text if text.startswith(str(path)) else f"{path}:1: {text}") from None
+    from ..model.diagram import open_as_diagram
+    open_as_diagram(doc)        # a big network opens as the window opens it: its neurons
+    return doc
 
 
 def _run_to(doc, step: int, path: str) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 
+from ...model import diagram
 from .export import paint
 from .gif_writer import GifStream, Quantizer
 from .graph_scene import GraphScene
@@ -25,71 +26,95 @@ from .pass_camera import PassCamera
 FRAME_MS = 600                 # one step per 0.6 s in an animated GIF
 
 
+class PassPictures:
+    """The frames of one whole-pass export. `stops`: the cursors drawn -- every cursor
+    0 .. total, or, when the scene shows a neuron diagram (folded groups), the cursors
+    the window's Step stops at, one neuron at a time. The camera (pass_camera.py) shows
+    the whole graph, fitted to `size` if given, or follows the step when that would not
+    be readable; `caption` adds a band below with the step counter and what the step
+    did. The document itself does not move: frames come from a sibling."""
+
+    def __init__(self, document, theme=None, size: tuple[int, int] | None = None,
+                 scale: float = 1.0, caption: bool = True):
+        self.doc = document.sibling()
+        self.scene = GraphScene(self.doc, theme)
+        self._owner = self.scene.groups().folded
+        st = self.doc.stepper
+        self.stops = (diagram.boundaries(st.program, self._owner) if self._owner
+                      else list(range(st.total + 1)))
+        self._size, self._scale = size, scale
+        self.rewind()
+        self._band = Caption(self.scene, self.camera.size.width(),
+                             3 if self._owner else 2) if caption else None
+
+    def rewind(self) -> None:
+        """A fresh camera (after drawing sample frames out of order)."""
+        self.camera = PassCamera(self.scene, self._size, self._scale, frames=len(self.stops))
+
+    def image(self, k: int) -> QImage:
+        """The frame of cursor `k`: the scene as the camera shows it, the band below."""
+        self.doc.run_to(k)
+        frame = self.camera.frame(self.doc.stepper)
+        band = self._band
+        h = frame.size.height() + (band.height if band else 0)
+        image = QImage(frame.pixels.width(), round(h * frame.dpr), QImage.Format_RGB32)
+        image.setDevicePixelRatio(frame.dpr)
+        image.fill(self.scene.style().color["background"])
+        painter = QPainter(image)
+        try:
+            paint(self.scene, painter, frame)
+            if band:
+                lines = diagram.neuron_summary(self.doc, self._owner) if self._owner else None
+                band.draw(painter, frame.size.height(), self.doc.stepper, lines)
+        finally:
+            painter.end()
+        return image
+
+    def images(self, steps=None):
+        for k in self.stops if steps is None else steps:
+            yield k, self.image(k)
+
+
 def pass_images(document, theme=None, size: tuple[int, int] | None = None, scale: float = 1.0,
                 caption: bool = True, steps=None):
-    """(step, QImage) for every cursor 0 .. total: the forward pass, the seed, the
-    backward pass. The camera (pass_camera.py) shows the whole graph, fitted to `size`
-    if given, or follows the step when that would not be readable; `caption` adds a
-    band below with the step counter and its chain-rule line(s). The document itself
-    does not move: frames come from a sibling."""
-    doc = document.sibling()
-    scene = GraphScene(doc, theme)
-    steps = range(doc.stepper.total + 1) if steps is None else steps
-    camera = PassCamera(scene, size, scale, frames=doc.stepper.total + 1)
-    band = Caption(scene, camera.size.width()) if caption else None
-    for k in steps:
-        doc.run_to(k)
-        yield k, _picture(scene, camera.frame(doc.stepper), band, doc.stepper)
-
-
-def _picture(scene, frame, band, stepper) -> QImage:
-    """One frame: the scene as `frame` shows it, the caption band below."""
-    h = frame.size.height() + (band.height if band else 0)
-    image = QImage(frame.pixels.width(), round(h * frame.dpr), QImage.Format_RGB32)
-    image.setDevicePixelRatio(frame.dpr)
-    image.fill(scene.style().color["background"])
-    painter = QPainter(image)
-    try:
-        paint(scene, painter, frame)
-        if band:
-            band.draw(painter, frame.size.height(), stepper)
-    finally:
-        painter.end()
-    return image
+    """(cursor, QImage) for every stop of the pass (see PassPictures)."""
+    yield from PassPictures(document, theme, size, scale, caption).images(steps)
 
 
 def frames_job(document, directory, theme=None, size=None, scale: float = 1.0,
-               caption: bool = True):
-    """frame-000.png, frame-001.png, ... one per cursor position; yields (done, total).
-    Stopped early, it removes the frames it wrote."""
+               caption: bool = True, written: list | None = None):
+    """frame-000.png, frame-001.png, ... one per stop (named by its cursor); yields
+    (done, total) and appends each path to `written`. Stopped early, it removes the
+    frames it wrote."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    total = document.stepper.total + 1
-    digits = len(str(total - 1))
-    written: list[Path] = []
+    pictures = PassPictures(document, theme, size, scale, caption)
+    total = len(pictures.stops)
+    digits = len(str(pictures.stops[-1]))
+    written = [] if written is None else written
     done = False
     try:
-        for k, image in pass_images(document, theme, size, scale, caption):
+        for n, (k, image) in enumerate(pictures.images(), 1):
             path = directory / f"frame-{k:0{digits}d}.png"
             if not image.save(str(path), "PNG"):
                 raise OSError(f"cannot write {path}")
             written.append(path)
-            yield k + 1, total
+            yield n, total
         done = True
     finally:
         if not done:
             for path in written:
                 path.unlink(missing_ok=True)
+            written.clear()
 
 
 def export_frames(document, directory, theme=None, size=None, scale: float = 1.0,
                   caption: bool = True) -> list[Path]:
     """Every frame as a numbered PNG in `directory` (made if missing)."""
-    for _ in frames_job(document, directory, theme, size, scale, caption):
+    written: list[Path] = []
+    for _ in frames_job(document, directory, theme, size, scale, caption, written):
         pass
-    digits = len(str(document.stepper.total))
-    return [Path(directory) / f"frame-{k:0{digits}d}.png"
-            for k in range(document.stepper.total + 1)]
+    return written
 
 
 def gif_job(document, path, theme=None, size=None, scale: float = 1.0,
@@ -99,19 +124,21 @@ def gif_job(document, path, theme=None, size=None, scale: float = 1.0,
     (done, total) after each frame; the file is replaced only when complete."""
     _pillow()
     path = Path(path)
-    total = document.stepper.total
-    ends = dict(pass_images(document, theme, size, scale, caption, steps=(0, total)))
+    pictures = PassPictures(document, theme, size, scale, caption)
+    stops, total = pictures.stops, pictures.stops[-1]
     colours = [(c.red(), c.green(), c.blue()) for c in _style_of(theme).color.values()]
-    quantizer = Quantizer([_pil(ends[0]), _pil(ends[total])], colours)
-    width, height = ends[0].width(), ends[0].height()
+    ends = [_pil(pictures.image(k)) for k in (0, total)]
+    quantizer = Quantizer(ends, colours)
+    width, height = ends[0].width, ends[0].height
     del ends
+    pictures.rewind()
     part = path.with_name(f".{path.name}.{os.getpid()}.part")
     try:
         with open(part, "wb") as fp:
             gif = GifStream(fp, width, height, quantizer.palette)
-            for k, image in pass_images(document, theme, size, scale, caption):
+            for n, (k, image) in enumerate(pictures.images(), 1):
                 gif.add(quantizer.indices(_pil(image)), _duration(k, total, frame_ms))
-                yield k + 1, total + 1
+                yield n, len(stops)
             gif.close()
         os.replace(part, path)
     finally:
@@ -157,9 +184,7 @@ class Caption:
     """A band under each frame: 'step 3 / 7 · forward' and that step's chain-rule
     line(s), in the theme's colours, sized for the frame's width."""
 
-    BODY_LINES = 2
-
-    def __init__(self, scene: GraphScene, width: int):
+    def __init__(self, scene: GraphScene, width: int, body_lines: int = 2):
         from PySide6.QtGui import QFont, QFontMetricsF
         s = scene.style()
         self._style, self._width = s, width
@@ -172,10 +197,12 @@ class Caption:
         self._pad = round(px * 0.7)
         self._head_h = QFontMetricsF(self._head_font).height()
         self._body = QFontMetricsF(self._body_font)
-        self.height = round(2 * self._pad + self._head_h + self.BODY_LINES * self._body.height())
+        self._lines = body_lines
+        self.height = round(2 * self._pad + self._head_h + body_lines * self._body.height())
 
-    def draw(self, p: QPainter, top: float, stepper) -> None:
-        """The band, its top edge at `top` (logical pixels)."""
+    def draw(self, p: QPainter, top: float, stepper, lines: list[str] | None = None) -> None:
+        """The band, its top edge at `top` (logical pixels): the step counter, then
+        `lines` (default: the step's chain-rule lines)."""
         p.fillRect(QRectF(0, top, self._width, self.height), self._style.color["header"])
         p.setPen(self._style.color["card_border"])
         p.drawLine(QPointF(0, top), QPointF(self._width, top))
@@ -186,7 +213,7 @@ class Caption:
         p.setFont(self._body_font)
         p.setPen(self._style.color["text"])
         y += self._head_h
-        for line in step_lines(stepper)[:self.BODY_LINES]:
+        for line in (lines or step_lines(stepper))[:self._lines]:
             text = self._body.elidedText(line, Qt.ElideRight, self._width - 2 * x)
             p.drawText(QRectF(x, y, self._width - 2 * x, self._body.height()), Qt.AlignLeft, text)
             y += self._body.height()
