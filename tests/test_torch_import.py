@@ -319,3 +319,33 @@ def test_chain_rule_lines_name_pytorchs_class():
     assert "bias.grad +=" in " ".join(lines)
     s.run_to(s.program.n_forward)                 # forward lines stay bpstudio's own
     assert not step_lines(s, s.labels)[0].startswith("Addmm")
+
+
+def test_the_moons_example_script_opens_checked_and_steps():
+    import runpy
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[1] / "resources/examples/torch-moons-mlp.py"
+    ns = runpy.run_path(str(script), run_name="bpstudio_test")      # not __main__: no window
+    g = Graph.from_torch(ns["loss"], module=ns["model"])
+    assert {"0.weight", "2.weight", "4.bias"} <= set(g.nodes)
+    assert g[g.output].origin == "BinaryCrossEntropyWithLogitsBackward0"
+    s = Stepper(g)
+    s.run_to_end()
+    assert s.value(g.output) == pytest.approx(ns["loss"].item(), rel=1e-6)
+    gw = _ones_grads(ns["loss"], [ns["model"][0].weight])[0]
+    np.testing.assert_allclose(s.grad("0.weight"), gw.numpy(), rtol=1e-4, atol=1e-7)
+
+
+def test_axis_ops_are_refused_by_the_row_batch_evaluator_with_a_clear_error():
+    from bpstudio.engine.batch import BatchEvaluator
+    from bpstudio.engine.program import compile_graph
+    g = Graph()
+    g.leaf("x", [1.0, 2.0], role="input")
+    g.leaf("w", [[1.0, 2.0]])
+    g.op("xc", "reshape", "x", shape=[2, 1])
+    g.op("y", "matmul", "w", "xc")
+    g.op("L", "sum", "y")
+    g.output = "L"
+    p = compile_graph(g)
+    with pytest.raises(GraphError, match="reshape works along tensor axes"):
+        BatchEvaluator(p, [(p.index["x"], (0,)), (p.index["x"], (1,))])

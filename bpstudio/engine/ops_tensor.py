@@ -54,7 +54,7 @@ def _leaky_local(ins, out, attrs):
     return (_scalar(np.where(np.asarray(ins[0]) > 0, 1.0, float(attrs["slope"]))),)
 
 
-_add(Op("leaky_relu", 1, "LReLU", _leaky_fwd, "{out} = leaky_relu({a})",
+_add(Op("leaky_relu", 1, "leak", _leaky_fwd, "{out} = leaky_relu({a})",
         ("{a}.grad += [{a} > 0 ? 1 : slope] × {out}.grad",),
         "leaky relu is a leaky gate: open (1) for positive input, a trickle (slope) otherwise",
         local=_leaky_local, local_text=("[{a} > 0 ? 1 : slope]",), shape=lambda s, a: s[0],
@@ -152,7 +152,7 @@ _add(Op("sum_dim", 1, "Σₖ", lambda i, a: _sum_dim(i[0], a, False), "{out} = �
         "sum along an axis copies each upstream grad to every element it summed",
         vjp=_sum_dim_vjp(False), local_text=("1 per element",), shape=_reduced_shape,
         attrs=("dim", "keepdim")))
-_add(Op("mean_dim", 1, "meanₖ", lambda i, a: _sum_dim(i[0], a, True), "{out} = mean_dim {a}",
+_add(Op("mean_dim", 1, "μₖ", lambda i, a: _sum_dim(i[0], a, True), "{out} = mean_dim {a}",
         ("{a}.grad += {out}.grad / n copied along the axis",),
         "mean along an axis copies each upstream grad divided by n to every element",
         vjp=_sum_dim_vjp(True), local_text=("1/n per element",), shape=_reduced_shape,
@@ -195,13 +195,13 @@ def _log_softmax_vjp(ins, out, g, attrs):
     return [g - np.exp(out) * np.sum(g, axis=d, keepdims=True)]
 
 
-_add(Op("softmax", 1, "softmax", lambda i, a: _softmax(i[0], a), "{out} = softmax({a})",
+_add(Op("softmax", 1, "sm", lambda i, a: _softmax(i[0], a), "{out} = softmax({a})",
         ("{a}.grad += {out} ⊙ ({out}.grad − Σ {out}.grad ⊙ {out})",),
         "softmax shares: each input's grad is its output times how far its upstream grad "
         "is above the output-weighted average",
         vjp=_softmax_vjp, local_text=("s ⊙ (g − Σ g ⊙ s)",), shape=lambda s, a: s[0],
         attrs=("dim",)))
-_add(Op("log_softmax", 1, "logsm", lambda i, a: _log_softmax(i[0], a),
+_add(Op("log_softmax", 1, "lsm", lambda i, a: _log_softmax(i[0], a),
         "{out} = log_softmax({a})",
         ("{a}.grad += {out}.grad − softmax({a}) × Σ {out}.grad",),
         "log-softmax passes the grad through, minus softmax times the total upstream grad",
@@ -320,7 +320,7 @@ def _bce_logits_vjp(ins, out, g, attrs):
             reduce_to_shape(up * -z, np.shape(ins[1]))]
 
 
-_add(Op("bce_logits", 2, "BCEσ", _bce_logits_fwd, "{out} = mean(BCE(σ({a}), {b}))",
+_add(Op("bce_logits", 2, "BCE", _bce_logits_fwd, "{out} = mean(BCE(σ({a}), {b}))",
         ("{a}.grad += (σ({a}) − {b}) × {out}.grad", "{b}.grad += (−{a}) × {out}.grad"),
         "BCE on logits: each logit's grad is its probability minus its target",
         vjp=_bce_logits_vjp, local_text=("σ({a}) − {b}", "−{a}"), shape=_loss_shape,

@@ -114,6 +114,8 @@ def record_backward(b: Builder, tnodes, output) -> list[TorchStep]:
         handles.append(t.fn.register_prehook(_pre(t.index, steps, order)))
         handles.append(t.fn.register_hook(_post(t, b, steps)))
     leaves = [t for t in tnodes if t.cls == "AccumulateGrad"]
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)       # graphs worth stepping are small: threads only cost here
     try:
         grads = torch.autograd.grad(output, [t.variable for t in leaves],
                                     grad_outputs=torch.ones_like(output),
@@ -124,6 +126,7 @@ def record_backward(b: Builder, tnodes, output) -> list[TorchStep]:
             raise GraphError(freed_message(type(output.grad_fn).__name__)) from None
         raise
     finally:
+        torch.set_num_threads(threads)
         for h in handles:
             h.remove()
     for t, g in zip(leaves, grads):

@@ -23,7 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # First entry: the engine's run-to-end against micrograd (issue: headless core).
 MODULES = ["bench_engine", "bench_layout", "bench_canvas", "bench_startup", "bench_open",
-           "bench_train", "bench_export"]
+           "bench_train", "bench_export", "bench_torch"]
 
 
 def collect(only: list[str] | None = None) -> list[dict]:
