@@ -405,7 +405,7 @@ def test_hovering_a_card_describes_it(window, qtbot):
 
 def test_every_example_opens(window):
     files = sorted(Path(EXAMPLES).glob("*.json")) + sorted(Path(EXAMPLES).glob("*.py"))
-    files = [f for f in files if f.name != "build.py"]
+    files = [f for f in files if f.name not in ("build.py", "torch-moons-mlp.py")]  # run-only
     for path in files:
         assert window.open_path(path), window.last_error
         assert window.doc.source == path

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+torch.set_num_threads(1)    # idle intra-op threads spin and make later timing tests late
 import torch.nn as nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
