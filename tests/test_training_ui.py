@@ -26,7 +26,8 @@ from bpstudio.model.document import Document
 from bpstudio.paths import EXAMPLES
 from bpstudio.ui.training.live_plot import decade_text
 from bpstudio.ui.training.loss_plot import GradNormPlot, LossPlot, hover_text, param_group
-from bpstudio.ui.training.panel import TrainingPanel, next_125
+from bpstudio.ui.training.panel import TrainingPanel
+from bpstudio.ui.training.spin_box import next_125
 from bpstudio.ui.training.worker import BoundarySpec, boundary_spec, contour
 
 WAIT = 60_000                        # ms: generous, for a busy CI machine

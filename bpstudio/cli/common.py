@@ -13,9 +13,22 @@ class CliError(Exception):
 def _load(path: str, row: int | None = None):
     """Load a graph (and bind a dataset row); any problem becomes a one-line CliError."""
     from .. import load
+    from ..io.dataset import bind_row
+
+    def load_and_bind(p: Path):
+        graph = load(p)
+        ds = graph.dataset or {}
+        if row is not None or ds.get("rows") or ds.get("csv"):
+            bind_row(graph, row or 0, base_dir=p.parent)
+        return graph
+    return open_file(path, load_and_bind)
+
+
+def open_file(path: str, opener):
+    """`opener(Path)` on an existing file; any problem becomes a one-line CliError."""
     from ..engine.graph import GraphError
     from ..io import GraphFormatError
-    from ..io.dataset import DatasetError, bind_row
+    from ..io.dataset import DatasetError
     from ..io.snippet import SnippetError
     p = Path(path)
     if not p.exists():
@@ -23,13 +36,9 @@ def _load(path: str, row: int | None = None):
     if p.is_dir():
         raise CliError(f"{path}:0: is a folder, not a graph file")
     try:
-        graph = load(p)
-        ds = graph.dataset or {}
-        if row is not None or ds.get("rows") or ds.get("csv"):
-            bind_row(graph, row or 0, base_dir=p.parent)
-        return graph
+        return opener(p)
     except (GraphFormatError, SnippetError) as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(" ".join(str(exc).split())) from None
     except (GraphError, DatasetError, ValueError, OSError) as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__
         raise CliError(text if text.startswith(str(path)) else f"{path}:1: {text}") from None

@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
 def cmd_render(args) -> int:
     from .common import CliError
     out = _check_args(args, CliError)
-    doc = _open(args.file, CliError)
+    doc = _open(args.file)
     if args.step is not None:
         _run_to(doc, args.step, args.file)
     if out is not None and out.suffix.lower() == ".dot":
@@ -98,27 +98,13 @@ def _check_args(args, CliError) -> Path | None:
     return out
 
 
-def _open(path: str, CliError):
+def _open(path: str):
     """The file as the app opens it (no dataset row bound; a big network folded into
     its neuron diagram), or a one-line CliError."""
-    from ..engine.graph import GraphError
-    from ..io import GraphFormatError
-    from ..io.dataset import DatasetError
-    from ..io.snippet import SnippetError
-    from ..model.document import Document
-    p = Path(path)
-    if not p.exists():
-        raise CliError(f"{path}:0: no such file")
-    if p.is_dir():
-        raise CliError(f"{path}:0: is a folder, not a graph file")
-    try:
-        doc = Document.open(p)
-    except (GraphFormatError, SnippetError) as exc:
-        raise CliError(" ".join(str(exc).split())) from None
-    except (GraphError, DatasetError, ValueError, OSError) as exc:
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        raise CliError(text if text.startswith(str(path)) else f"{path}:1: {text}") from None
     from ..model.diagram import open_as_diagram
+    from ..model.document import Document
+    from .common import open_file
+    doc = open_file(path, Document.open)
     open_as_diagram(doc)        # a big network opens as the window opens it: its neurons
     return doc
 

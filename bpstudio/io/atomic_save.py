@@ -39,10 +39,17 @@ def save(graph: Graph, path) -> None:
                          f"{ff.MAX_NODES:,}, so it could not be opened again")
     text = ff.dumps(graph)
     check_loadable(text)
-    data = text.encode("utf-8")
     target = os.path.realpath(os.fsdecode(path))
-    folder = os.path.dirname(target)
     sweep_temp_files(target)
+    write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def write_bytes_atomic(path, data: bytes) -> None:
+    """Replace `path` by `data` atomically: a hidden temp file beside it, fsync,
+    os.replace, fsync of the folder; the temp file is removed on any failure and the
+    old file (its mode kept) is untouched."""
+    target = os.fsdecode(path)
+    folder = os.path.dirname(target) or "."
     tmp = os.path.join(folder, f".{os.path.basename(target)}.{secrets.token_hex(6)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine.graph import Graph
-from .atomic_save import save
+from .atomic_save import save, write_bytes_atomic
 from .fileformat import loads
 from .processes import process_alive, this_process
 
@@ -54,19 +54,8 @@ class RecoveryEntry:
 
 
 def write_json_atomic(target: Path, data: dict) -> None:
-    """A small JSON file replaced atomically (temp file, fsync, os.replace)."""
-    target = Path(target)
-    tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=1, sort_keys=True)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """A small JSON file replaced atomically (the saver's temp file, fsync, os.replace)."""
+    write_bytes_atomic(target, json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
 
 
 class RecoveryStore:

@@ -45,6 +45,15 @@ def _qt_app_exists() -> bool:
     return widgets is not None and widgets.QApplication.instance() is not None
 
 
+def qt_application(argv: list[str]):
+    """The process's QApplication (made once), named so QSettings find bpstudio's."""
+    from PySide6.QtWidgets import QApplication
+    app = QApplication.instance() or QApplication(argv)
+    app.setOrganizationName("bpstudio")
+    app.setApplicationName("bpstudio")
+    return app
+
+
 def run_app(path: str | None = None, present: bool = False, argv=None) -> int:
     """Create the QApplication, open `path` (or the default example), show, run.
     `present`: start in presentation mode (full screen, the file's saved view).
@@ -54,13 +63,8 @@ def run_app(path: str | None = None, present: bool = False, argv=None) -> int:
         if (problem := platform_problem()) is not None:
             print(f"bpstudio: {problem}", file=sys.stderr)
             return 2
-    from PySide6.QtWidgets import QApplication
-
     from .window.main_window import MainWindow
-    app = QApplication.instance() or QApplication(list(argv) if argv is not None
-                                                  else sys.argv[:1])
-    app.setOrganizationName("bpstudio")
-    app.setApplicationName("bpstudio")
+    app = qt_application(list(argv) if argv is not None else sys.argv[:1])
     doc, error = initial_document(path)
     window = MainWindow(doc)
     if present:

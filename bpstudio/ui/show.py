@@ -48,12 +48,9 @@ def open_window(doc: Document, *, block: bool | None = None):
 
 def run_window(doc: Document) -> int:
     """The window in this process, until it closes."""
-    from PySide6.QtWidgets import QApplication
-
+    from .app import qt_application
     from .window.main_window import MainWindow
-    app = QApplication.instance() or QApplication(["bpstudio"])
-    app.setOrganizationName("bpstudio")
-    app.setApplicationName("bpstudio")
+    app = qt_application(["bpstudio"])
     window = MainWindow(doc)
     window.show()
     window.raise_()

@@ -9,8 +9,18 @@ from ...engine.ops import LEAF
 from .calls import IGNORED_CALLS, Calls
 from .classes import Classes
 from .dialects import Dialects
-from .errors import (MAX_ITERATIONS, MAX_NODES, MAX_STATEMENTS, Module, Num, Opaque, Rec,
-                     Seq, SnippetError, Str)
+from .errors import (
+    MAX_ITERATIONS,
+    MAX_NODES,
+    MAX_STATEMENTS,
+    Module,
+    Num,
+    Opaque,
+    Rec,
+    Seq,
+    SnippetError,
+    Str,
+)
 from .expressions import Expressions, describe
 
 _SKIPPED = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Pass)

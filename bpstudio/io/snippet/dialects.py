@@ -14,7 +14,7 @@ import ast
 
 import numpy as np
 
-from ...engine.ops import LEAF, OPS
+from ...engine.ops import LEAF
 from .errors import MAX_ITEMS, TAPE, Num, Rec, Seq, Str
 from .expressions import describe
 from .torch_more import FUNCTIONAL_MORE, TORCH_AXIS_FUNCTIONS, TorchMore

@@ -6,8 +6,6 @@ call is refused naming the missing op. ``.T`` / ``.t()`` swap the two axes of a 
 """
 from __future__ import annotations
 
-import ast
-
 import numpy as np
 
 from ...engine.ops import OPS

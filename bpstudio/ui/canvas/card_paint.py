@@ -8,8 +8,16 @@ keeps "refresh every visible card" inside one frame.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import (QFont, QFontMetricsF, QPaintEngine, QPainter, QPainterPath, QPixmap,
-                           QStaticText, QTransform)
+from PySide6.QtGui import (
+    QFont,
+    QFontMetricsF,
+    QPaintEngine,
+    QPainter,
+    QPainterPath,
+    QPixmap,
+    QStaticText,
+    QTransform,
+)
 
 from .theme import CardGeometry, Style
 

@@ -11,10 +11,9 @@ from contextlib import contextmanager
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QPen, QTransform
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene, QToolTip
+from PySide6.QtGui import QPen
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene
 
-from ...engine import fmt
 from ...engine.nogc import paused_gc
 from ...model.document import Document
 from .card_text import card_geometries, card_sizes, card_text, layout_gaps
@@ -23,14 +22,14 @@ from .edge_layer import EdgeLayer
 from .group_box import expansion_boxes
 from .group_layer import GroupLayer
 from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
+from .scene_marks import HIDDEN_TEXT, CardMarks
 from .step_highlight import StepHighlight, op_symbol
 from .theme import Style, Theme
 
 OVERVIEW_SCALE = 0.12     # below this zoom the edge layer draws the cards instead
-HIDDEN_TEXT = "?"         # a grad the quiz keeps hidden
 
 
-class GraphScene(QGraphicsScene):
+class GraphScene(CardMarks, QGraphicsScene):
     node_selected = Signal(str)                                  # '' when cleared
     node_moved_by_user = Signal(str, float, float, float, float)  # id, old x, y, new x, y
     current_node_changed = Signal(str)                           # '' before the first step
@@ -340,35 +339,6 @@ class GraphScene(QGraphicsScene):
         self._beacon.setPen(QPen(self._style.color["current"], 5))
         self._highlight_step()
 
-    def set_check_results(self, results: dict[str, tuple[bool, float]] | None) -> None:
-        """Numeric-check badge per leaf: (ok?, relative error); None or {} clears."""
-        results = dict(results or {})
-        for nid in set(self._checks) - set(results):
-            if nid in self._items:
-                self._items[nid].set_badge(None)
-        for nid, (ok, _err) in results.items():
-            if nid in self._items:
-                self._items[nid].set_badge(bool(ok))
-        self._checks = results
-
-    # ---- quiz: grads kept hidden until revealed (ui/quiz.py) --------------------------
-    _hidden: frozenset = frozenset()
-
-    def set_hidden_grads(self, node_ids) -> None:
-        """Cards, tooltips and lit edges show `?` for these nodes' grads (and lit edges
-        lose their sign colour) until the set changes; an empty set shows everything."""
-        hidden = frozenset(node_ids)
-        if hidden == self._hidden:
-            return
-        changed, self._hidden = hidden ^ self._hidden, hidden
-        for nid in changed:
-            if nid in self._items:
-                self._refresh_item(nid)
-        self._highlight_step()
-
-    def hidden_grads(self) -> frozenset:
-        return self._hidden
-
     # ---- selection and dragging ---------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem:
         return self._items[node_id]
@@ -417,35 +387,3 @@ class GraphScene(QGraphicsScene):
             new = self._items[nid].pos()
             if new != old:
                 self.node_moved_by_user.emit(nid, old.x(), old.y(), new.x(), new.y())
-
-    def helpEvent(self, event) -> None:
-        """Tooltip: full-precision numbers, the note and the check result."""
-        item = self.itemAt(event.scenePos(), QTransform())
-        if not isinstance(item, NodeItem):
-            QToolTip.hideText()
-            return
-        QToolTip.showText(event.screenPos(), self.tooltip_text(item.node_id), event.widget())
-
-    def tooltip_text(self, nid: str) -> str:
-        st = self._doc.stepper
-        lines = [f"{self._doc.graph.nodes[nid].label}   ({self._doc.graph.nodes[nid].op})",
-                 f"data = {fmt(st.value(nid)) if st.value_state(nid) != 'pending' else 'not computed yet'}",
-                 f"grad = {fmt(st.grad(nid)) if st.grad(nid) is not None else '—'}  ({st.grad_state(nid)})"]
-        if nid in self._hidden:
-            lines[2] = f"grad = {HIDDEN_TEXT}  (quiz: not revealed yet)"
-        if nid in self._checks:
-            ok, err = self._checks[nid]
-            lines.append(f"numeric check: {'ok' if ok else 'MISMATCH'} (relative error {err:.2e})")
-        if self._doc.note(nid):
-            lines.append(f"note: {self._doc.note(nid)}")
-        if self._origin == nid and self._origin_text:
-            lines.append(f"NaN/∞ starts here: {self._origin_text}")
-        return "\n".join(lines)
-
-    def set_nonfinite_origin(self, node_id: str | None, text: str = "") -> None:
-        """Mark the card where the first NaN/∞ (evaluation order) starts; None clears."""
-        old, self._origin, self._origin_text = self._origin, node_id, text
-        if old != node_id and old in self._items:
-            self._items[old].set_nonfinite_origin(False)
-        if node_id in self._items:
-            self._items[node_id].set_nonfinite_origin(True)
