@@ -140,6 +140,35 @@ def test_backward_lights_edges_to_inputs_with_contributions(canvas, doc):
     assert scene.node_item("d").marks() == (None, "grad_negative")
 
 
+def test_a_pill_paints_nothing_outside_its_bounds(canvas, doc):
+    """What a lit edge's pill paints stays inside its boundingRect, so hiding it (a step
+    back) repaints all of it: its 2-wide border straddles the rect and once left a
+    pink sliver on the stage (presentation at 1920×1080, expression, End ← ← ←)."""
+    from PySide6.QtGui import QImage, QPainter, QTransform
+    from PySide6.QtWidgets import QStyleOptionGraphicsItem
+
+    scene, _ = canvas
+    doc.run_to(seed_step(doc) + 2)
+    edge = next(e for e in scene.lit_edges() if e.label_text())
+    bounds = edge.boundingRect()
+    scale, margin = 4.0, 12
+    image = QImage(int(bounds.width() * scale) + 2 * margin,
+                   int(bounds.height() * scale) + 2 * margin, QImage.Format_ARGB32)
+    image.fill(0)
+    painter = QPainter(image)
+    painter.setWorldTransform(QTransform().translate(margin, margin).scale(scale, scale)
+                              .translate(-bounds.left(), -bounds.top()))
+    edge.paint(painter, QStyleOptionGraphicsItem())
+    painter.end()
+    alpha = np.array([[image.pixelColor(x, y).alpha() for x in range(image.width())]
+                      for y in range(image.height())])
+    inside = np.zeros_like(alpha, dtype=bool)
+    inside[margin:margin + int(bounds.height() * scale) + 1,
+           margin:margin + int(bounds.width() * scale) + 1] = True
+    assert alpha[inside].max() > 0                 # it paints ...
+    assert alpha[~inside].max() == 0               # ... and only inside its bounds
+
+
 def test_second_contribution_shows_the_sum(qtbot):
     doc = Document(reused())
     scene = GraphScene(doc)

@@ -149,3 +149,19 @@ def test_real_process_prints_no_traceback(tmp_path):
                          capture_output=True, text=True, cwd=ROOT)
     assert res.returncode == 2 and res.stdout == ""
     assert res.stderr.count("\n") == 1 and res.stderr.startswith(f"bpstudio: {f}:1:")
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """`bpstudio grad moons-mlp.json | head -1`: the pipe closes under the table;
+    nothing on stderr (it was a BrokenPipeError traceback)."""
+    import subprocess
+    import sys
+    proc = subprocess.Popen([sys.executable, "-m", "bpstudio", "grad",
+                             str(ROOT / "resources" / "examples" / "moons-mlp.json")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()                                # the reader leaves
+    err = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    assert first.split()[:2] == [b"id", b"label"]
+    assert err == "" and proc.returncode in (0, 141)

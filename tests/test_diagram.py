@@ -134,3 +134,25 @@ def test_layout_with_card_sizes_keeps_clear_space_between_cards():
     assert abs(pos["a"][1] - pos["b"][1]) >= (60 + 20) / 2 + 10 - 1e-9
     assert pos["c"][0] - pos["a"][0] == pytest.approx((300 + 50) / 2 + 40)
     assert pos["d"][0] - pos["c"][0] == pytest.approx((50 + 80) / 2 + 40)
+
+
+def test_presentation_bar_shows_the_neuron_summary(qtbot, settings):
+    """In presentation, the bar says what the diagram step did to its neuron (its
+    inputs, weights, output; on the way back the weights' grads), not the plain
+    scalar step that happened to be its last."""
+    w = open_window(qtbot, settings, "moons-mlp.json")
+    w.presentation.enter()
+    w.step_forward()
+    w.step_forward()
+    bar = w.presentation.bar.text()
+    st = w.doc.stepper
+    assert "neuron l1n2 (forward" in bar and "weights " in bar and "output " in bar
+    assert "inputs x1 = " in bar
+    doc = w.doc
+    doc.run_to(st.program.n_forward + 1)
+    while diagram.group_of_step(st.program, w.scene.groups().folded, st.cursor) is None:
+        w.step_forward()
+    w.step_forward()
+    bar = w.presentation.bar.text()
+    assert "neuron l3n1 (backward" in bar and "weights' grads" in bar
+    w.presentation.leave()

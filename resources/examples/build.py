@@ -155,6 +155,8 @@ def moons_mlp(hidden=(16, 16), seed: int = 1337) -> Graph:
     g.op("L", "relu", "margin", label="loss")
     rows = two_moons()
     g.dataset = {"columns": ["x1", "x2", "y"], "rows": rows.tolist()}
+    for col, v in zip(("x1", "x2", "y"), rows[0].tolist()):     # open on a real sample (row 0,
+        g.nodes[col].value = v                                    # as `bpstudio grad` binds)
     g.training = _training(0.5, 100, reduction="mean")
     return g
 

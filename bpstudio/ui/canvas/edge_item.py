@@ -252,7 +252,7 @@ class EdgeItem(QGraphicsItem):
         self._restroke()
         self._label_wh = self._label_size()
         self._label_at = self._label_anchor(label_slot, label_lift)
-        self._bounds = self._label_rect() if label else QRectF()
+        self._bounds = self._pill_bounds()
         self.update()
 
     def _restroke(self) -> None:
@@ -270,7 +270,7 @@ class EdgeItem(QGraphicsItem):
         self._style = style
         self._restroke()
         self._label_wh = self._label_size()
-        self._bounds = self._label_rect() if self._label else QRectF()
+        self._bounds = self._pill_bounds()
         self.update()
 
     def label_text(self) -> str:
@@ -344,6 +344,11 @@ class EdgeItem(QGraphicsItem):
         w, h = self._label_wh
         mid = self._label_at
         return QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+
+    def _pill_bounds(self) -> QRectF:
+        """The pill with its 2-wide border, which straddles the rect (and antialiasing):
+        all of it is repainted when the pill moves or goes, leaving no trace."""
+        return self._label_rect().adjusted(-2, -2, 2, 2) if self._label else QRectF()
 
     def keep_clear(self) -> QRectF:
         """The scene area other pills of this step stay out of: this one's."""

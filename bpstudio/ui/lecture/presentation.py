@@ -156,7 +156,8 @@ class Presentation(QObject):
             return
         from ..panels.step_panel import DisplayLabels
         doc = self.w.doc
-        self.bar.show_step(doc, DisplayLabels(doc.stepper.labels), self.w.quiz.hidden)
+        summary = self.w.neuron_summary_lines() if doc.stepper.cursor else None
+        self.bar.show_step(doc, DisplayLabels(doc.stepper.labels), self.w.quiz.hidden, summary)
         self.badge.set_counter(self.w.actions_.counter.text(), self._flags())
         if self.keys.isVisible():
             self._fill_keys()

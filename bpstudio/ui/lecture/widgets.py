@@ -91,11 +91,15 @@ class PresentBar(QFrame):
             f"QLabel#presentNotes {{ background: {theme.header}; color: {theme.text}; "
             f"border-left: 6px solid {theme.note}; border-radius: 6px; padding: 10px 16px; }}")
 
-    def show_step(self, doc, labels, hidden=frozenset()) -> None:
+    def show_step(self, doc, labels, hidden=frozenset(), summary=None) -> None:
+        """The step's chain-rule lines; on the neuron diagram (`summary`: the lines of
+        model.diagram.neuron_summary) the neuron's step instead, in the same room."""
         s = doc.stepper
         self.heading.setText(step_heading(s, with_step=False))
         if s.cursor == 0:
             body = [f"Press <b>→</b> to compute the first node ({s.total} steps)."]
+        elif summary:
+            body = [self._summary_html(summary)]
         else:
             body = [self._line_html(line) for line in step_lines(s, labels, hidden)]
         self.lines.setText("".join(body))
@@ -117,6 +121,13 @@ class PresentBar(QFrame):
             out += (f"<div style='margin-left:1.2em; font-size:{round(TAIL_PX * self.scale)}px'>"
                     f"→ {tail}</div>")
         return out
+
+    def _summary_html(self, lines: list[str]) -> str:
+        head, *rest = lines
+        small = round(TAIL_PX * self.scale)
+        return (f"<div style='margin-top:2px'><b>{html.escape(head)}</b></div>"
+                + "".join(f"<div style='margin-left:1.2em; font-size:{small}px'>"
+                          f"{html.escape(line)}</div>" for line in rest))
 
     def text(self) -> str:
         """Plain text of the bar (tests)."""

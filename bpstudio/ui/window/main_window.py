@@ -55,7 +55,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.watches = Watches(self.settings)
         self.markers = BreakpointMarkers(self.scene)
         self._build_docks(document)
-        self.step_panel.summary = self._neuron_summary
+        self.step_panel.summary = self.neuron_summary_lines
         self.push_watches_to_training()
         self.checker = CheckRunner(self)
         self.checker.finished.connect(self._check_finished)
@@ -266,7 +266,8 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self._cursor_moved(self.doc.stepper.cursor, self.doc.stepper.cursor)
         self.refit()
 
-    def _neuron_summary(self):
+    def neuron_summary_lines(self) -> list[str] | None:
+        """On the neuron diagram, what the last step did to its neuron (else None)."""
         folded = self.scene.groups().folded
         return neuron_summary(self.doc, folded) if folded else None
 
