@@ -156,3 +156,18 @@ def test_presentation_bar_shows_the_neuron_summary(qtbot, settings):
     bar = w.presentation.bar.text()
     assert "neuron l3n1 (backward" in bar and "weights' grads" in bar
     w.presentation.leave()
+
+
+def test_lit_edges_end_beside_neuron_cards_not_under_them(qtbot, settings):
+    """Backward through l2n7 on moons: the edge into l1n1 once ended inside l1n1's card
+    (the hidden member's own port, under the wider summary card), arrowhead unseen."""
+    w = open_window(qtbot, settings, "moons-mlp.json")
+    st = w.doc.stepper
+    w.doc.run_to(1201)
+    edges = [e for e in w.scene.lit_edges() if e.isVisible()]
+    assert edges
+    rects = [scene_rect_of(c).adjusted(1, 1, -1, -1) for c in drawn_cards(w)]
+    for edge in edges:
+        for end in edge.ends():
+            assert not any(r.contains(end) for r in rects), (edge.source, edge.target, end)
+    assert st.cursor == 1201

@@ -159,3 +159,41 @@ def test_grad_watches_stop_training(tmp_path, capsys):
     ticks = list(train(t))
     assert len(ticks) == 1 and "exploding" in ticks[0].watch
     assert max(ticks[0].grad_norms.values()) > 0.05
+
+
+def test_training_minimises_the_files_loss_node_not_the_output(tmp_path, capsys):
+    """Fuzz find: net-2-2-2-matrix.json with its output set to H_in (1×2) but its
+    training loss still L: `train` died in the batch backward's matmul, because it
+    trained the output. It trains L, with the loss curve of the unchanged file."""
+    import json
+    from pathlib import Path
+
+    src = Path(__file__).parents[1] / "resources" / "examples" / "net-2-2-2-matrix.json"
+    doc = json.loads(src.read_text())
+    doc["output"] = "H_in"
+    f = tmp_path / "output-is-not-the-loss.json"
+    f.write_text(json.dumps(doc))
+    assert main(["train", str(src), "--epochs", "3", "--json"]) == 0
+    want = json.loads(capsys.readouterr().out)["loss"]
+    assert main(["train", str(f), "--epochs", "3", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["loss"] == want
+
+
+def test_a_tensor_output_is_refused_in_one_line(tmp_path, capsys):
+    """net-2-2-2-matrix.json without its loss node, the output set to H_in (1×2) and no
+    training loss named: `grad` takes it, `train` refuses it (it died in a matmul)."""
+    import json
+    from pathlib import Path
+
+    from bpstudio.cli.main import main
+    doc = json.loads((Path(__file__).parents[1] / "resources" / "examples"
+                      / "net-2-2-2-matrix.json").read_text())
+    doc["nodes"] = [n for n in doc["nodes"] if n["id"] != "L"]
+    doc["output"] = "H_in"
+    del doc["training"]["loss"]
+    f = tmp_path / "tensor-output.json"
+    f.write_text(json.dumps(doc))
+    assert main(["train", str(f), "--epochs", "2"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("bpstudio: ")
+    assert "'H_in' is a 1×2 tensor" in err[0] and "scalar loss" in err[0]

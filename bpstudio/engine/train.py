@@ -55,13 +55,29 @@ class Tick:
     extra: dict = field(default_factory=dict)
 
 
+def _with_loss_as_output(graph: Graph) -> Graph:
+    """The graph to train: its training "loss" node as the output when the file names
+    one other than the output (the same nodes, shared: write_back reaches the file's)."""
+    loss = (graph.training or {}).get("loss")
+    if not loss or loss == graph.output or loss not in graph.nodes:
+        return graph
+    view = Graph(graph.title, loss)
+    view.nodes = graph.nodes
+    return view
+
+
 class Trainer:
     """Owns its copy of the parameters; the graph is not touched until `write_back`."""
 
     def __init__(self, graph: Graph, rows: np.ndarray, bindings: list[tuple[str, tuple | None]],
                  settings: TrainSettings, program: Program | None = None):
         self.graph = graph
-        self.p = program or compile_graph(graph)
+        self.p = program or compile_graph(_with_loss_as_output(graph))
+        loss = self.p.ids[self.p.output]
+        shape = tuple(self.p.shapes.get(loss, ()))
+        if shape and int(np.prod(shape)) != 1:
+            raise ValueError(f"the loss {loss!r} is a {'×'.join(map(str, shape))} tensor: "
+                             f"training needs a scalar loss (the file's training loss or output)")
         self.rows = np.asarray(rows, dtype=np.float64)
         self.settings = settings
         idx = self.p.index

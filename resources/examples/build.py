@@ -153,12 +153,27 @@ def moons_mlp(hidden=(16, 16), seed: int = 1337) -> Graph:
     g.op("yscore", "mul", "y", acts[0], label="y*score")
     g.op("margin", "sub", "one", "yscore", label="1 − y*score")
     g.op("L", "relu", "margin", label="loss")
-    rows = two_moons()
+    rows = _lesson_first(g, two_moons())
     g.dataset = {"columns": ["x1", "x2", "y"], "rows": rows.tolist()}
     for col, v in zip(("x1", "x2", "y"), rows[0].tolist()):     # open on a real sample (row 0,
         g.nodes[col].value = v                                    # as `bpstudio grad` binds)
     g.training = _training(0.5, 100, reduction="mean")
     return g
+
+
+def _lesson_first(g: Graph, rows: np.ndarray) -> np.ndarray:
+    """The rows with a point the untrained net gets wrong moved to the front: opened on
+    row 0, the loss is > 0 and every gradient of the backward pass has something to show
+    (a point outside the margin gives loss 0 and all-zero grads)."""
+    from bpstudio.engine import Stepper
+    for k, row in enumerate(rows):
+        for col, v in zip(("x1", "x2", "y"), row.tolist()):
+            g.nodes[col].value = v
+        stepper = Stepper(g)
+        stepper.run_to(stepper.program.n_forward)
+        if float(stepper.value(g.output)) > 0.5:
+            return np.concatenate([rows[k:k + 1], rows[:k], rows[k + 1:]])
+    return rows
 
 
 def _neuron(g: Graph, ins: list[str], name: str, rng, relu: bool) -> str:

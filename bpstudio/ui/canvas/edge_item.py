@@ -24,6 +24,7 @@ LIT_SAMPLES = 24
 TWIN_BOW = 40.0             # twin edges (a + a) bow this far apart at their middle
 LABEL_MAX_DISTANCE = 100.0
 LABEL_PAD = 3.0             # clear space kept around a pill
+LEADER_MIN = 14.0           # a pill this far from its edge point gets a leader line
 _PATH_RECORD = np.dtype([("kind", ">i4"), ("x", ">f8"), ("y", ">f8")])
 
 
@@ -226,6 +227,7 @@ class EdgeItem(QGraphicsItem):
         self._bounds = QRectF()
         self._xs = self._ys = np.zeros((1, 2))
         self._label_at = QPointF()
+        self._label_on = QPointF()      # the point of the edge the pill belongs to
         self._label_wh = (0.0, 0.0)
         self._strokes = [_Stroke(self) for _ in range(3)]
         self.setZValue(2)
@@ -252,6 +254,7 @@ class EdgeItem(QGraphicsItem):
         self._restroke()
         self._label_wh = self._label_size()
         self._label_at = self._label_anchor(label_slot, label_lift)
+        self._label_on = self._nearest_on_edge(self._label_at)
         self._bounds = self._pill_bounds()
         self.update()
 
@@ -282,6 +285,10 @@ class EdgeItem(QGraphicsItem):
     def width(self) -> float:
         return self._width
 
+    def ends(self) -> tuple[QPointF, QPointF]:
+        """(source's port, target's port) in the scene."""
+        return QPointF(self._p0), QPointF(self._p1)
+
     def points_to_source(self) -> bool:
         return self._arrow_at_start
 
@@ -304,6 +311,12 @@ class EdgeItem(QGraphicsItem):
         spots = np.clip(at + SPOT_OFFSETS, 0.0, total)
         return self._free_spot(np.interp(spots, run, xs), np.interp(spots, run, ys) - lift * row, row)
 
+    def _nearest_on_edge(self, at: QPointF) -> QPointF:
+        """The point of the edge's line closest to `at` (where a leader line starts)."""
+        xs, ys = self._xs[0], self._ys[0]
+        k = int(np.argmin(np.hypot(xs - at.x(), ys - at.y())))
+        return QPointF(float(xs[k]), float(ys[k]))
+
     def _free_spot(self, px: np.ndarray, py: np.ndarray, row: float) -> QPointF:
         """The first of the points (then the same a row above, a row below) where the
         label is clear of everything `keep_clear`; if none is, the nearest clear spot
@@ -312,16 +325,17 @@ class EdgeItem(QGraphicsItem):
         if not self._label or scene is None:
             return QPointF(float(px[0]), float(py[0]))
         w, h = self._label_wh
+        hw, hh = w / 2 + LABEL_PAD, h / 2 + LABEL_PAD
+        first = QRectF(px[0] - hw, py[0] - hh, 2 * hw, 2 * hh)
+        stage = scene.sceneRect()                 # what Fit shows: a pill stays inside it
+        if stage.contains(first) and not any(
+                first.intersects(r) for r in _obstacles(_items_in(scene, first), self)):
+            return first.center()                 # the usual case: no search, one small query
         reach_x, reach_y = FAR_WIDTHS * w, float(FAR_ROWS.max()) * row
         area = QRectF(QPointF(min(px.min(), px[0] - reach_x) - w, py.min() - h - reach_y),
                       QPointF(max(px.max(), px[0] + reach_x) + w, py.max() + h + reach_y))
-        rects = _obstacles(scene.items(area, Qt.IntersectsItemBoundingRect,
-                                       Qt.AscendingOrder, QTransform()), self)
-        hw, hh = w / 2 + LABEL_PAD, h / 2 + LABEL_PAD
-        first = QRectF(px[0] - hw, py[0] - hh, 2 * hw, 2 * hh)
-        if not any(first.intersects(r) for r in rects):      # the usual case: no search
-            return first.center()
-        b = np.array([r.getCoords() for r in rects])          # left, top, right, bottom
+        rects = _obstacles(_items_in(scene, area), self)
+        b = np.array([r.getCoords() for r in rects] + _outside(stage))   # left, top, right, bottom
         cx, cy = np.broadcast_to(px, (len(ROWS), len(px))), py + ROWS * row   # rows × spots
         hit = covered(cx, cy, hw, hh, b)
         if hit.min() > 0:                                  # nothing clear on or by the edge
@@ -346,9 +360,24 @@ class EdgeItem(QGraphicsItem):
         return QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
 
     def _pill_bounds(self) -> QRectF:
-        """The pill with its 2-wide border, which straddles the rect (and antialiasing):
-        all of it is repainted when the pill moves or goes, leaving no trace."""
-        return self._label_rect().adjusted(-2, -2, 2, 2) if self._label else QRectF()
+        """The pill with its 2-wide border, which straddles the rect (and antialiasing),
+        and its leader line: all of it is repainted when the pill moves or goes."""
+        if not self._label:
+            return QRectF()
+        bounds = self._label_rect().adjusted(-2, -2, 2, 2)
+        leader = self._leader()
+        if leader is not None:
+            bounds = bounds.united(QRectF(*leader).normalized().adjusted(-2, -2, 2, 2))
+        return bounds
+
+    def _leader(self) -> tuple[QPointF, QPointF] | None:
+        """A pill the search moved away from its edge (no room there) gets a thin line
+        from the edge to the pill's nearest side: (edge point, pill point), else None."""
+        rect, on = self._label_rect(), self._label_on
+        near = QPointF(min(max(on.x(), rect.left()), rect.right()),
+                       min(max(on.y(), rect.top()), rect.bottom()))
+        gap = near - on
+        return (QPointF(on), near) if gap.manhattanLength() > LEADER_MIN else None
 
     def keep_clear(self) -> QRectF:
         """The scene area other pills of this step stay out of: this one's."""
@@ -373,12 +402,30 @@ class EdgeItem(QGraphicsItem):
 
     def _paint_label(self, painter: QPainter, s: Style, colour) -> None:
         rect = self._label_rect()
+        leader = self._leader()
+        if leader is not None:
+            painter.setPen(QPen(colour, 1.5, Qt.DotLine, Qt.RoundCap))
+            painter.drawLine(*leader)
         painter.setPen(QPen(colour, 2.0))
         painter.setBrush(s.brush["card"])
         painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
         painter.setFont(s.edge_font)
         painter.setPen(colour)
         painter.drawText(rect, Qt.AlignCenter, self._label)
+
+
+def _outside(stage: QRectF, far: float = 1e5) -> list[tuple[float, float, float, float]]:
+    """Four bands around the stage (left, top, right, bottom rows): a pill off the
+    stage counts as covering them, so the search keeps it where Fit shows it."""
+    left, top, right, bottom = stage.getCoords()
+    return [(left - far, top - far, left, bottom + far), (right, top - far, right + far, bottom + far),
+            (left, top - far, right, top), (left, bottom, right, bottom + far)]
+
+
+def _items_in(scene, area: QRectF) -> list[QGraphicsItem]:
+    """The items whose bounds meet `area` (a superset of the obstacles there: every
+    item's keep-clear area lies inside its bounding rect)."""
+    return scene.items(area, Qt.IntersectsItemBoundingRect, Qt.AscendingOrder, QTransform())
 
 
 def _obstacles(items, me: QGraphicsItem) -> list[QRectF]:

@@ -73,6 +73,7 @@ class GraphScene(CardMarks, QGraphicsScene):
             self.addItem(box)
             self.setSceneRect(self.sceneRect().united(box.boundingRect().adjusted(-8, -8, 8, 8)))
         self._groups = GroupLayer(self, document, self._items, self._style)  # neurons, layers
+        self._highlight.folded_port = self._groups.port
         self._groups.rebuild()
         self._connect(document, True)
         self.refresh_all()
@@ -141,7 +142,8 @@ class GraphScene(CardMarks, QGraphicsScene):
             return
         lo, hi = xy.min(axis=0), xy.max(axis=0)
         g = self._style.geo                            # card, op circle, glow; tensors more
-        pad = np.array([g.width / 2 + 30.0, g.height / 2 + 24.0]) + self._edges.overhang()
+        row = self._style.edge_metrics.height() + 16     # a pill row above and below
+        pad = np.array([g.width / 2 + 30.0, g.height / 2 + max(24.0, row)]) + self._edges.overhang()
         self.setSceneRect(QRectF(*(lo - pad), *(hi - lo + 2 * pad)))
 
     def _label_text(self, nid: str) -> str:

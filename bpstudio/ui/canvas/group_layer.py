@@ -11,7 +11,7 @@ document's `groups_changed` (rebuild) and to the signals that change numbers.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPointF, QRectF
 
 from ...model import diagram
 from ...model import groups as gm
@@ -144,7 +144,8 @@ class GroupLayer:
             for item in [*self.cards.values(), *self._items.values()]:
                 if item.isVisible() or item in self.cards.values():
                     rect = rect.united(item.mapRectToScene(item.card_rect()))
-            rect = rect.adjusted(-34, -22, 22, 22)        # op circles on the left
+            row = self._style.edge_metrics.height() + 16  # a pill row above and below
+            rect = rect.adjusted(-34, -row, 22, row)      # op circles on the left
         for item in self._scene.items():
             if isinstance(item, (GroupBox, SummaryCard)):
                 rect = rect.united(item.sceneBoundingRect().adjusted(-8, -8, 8, 8))
@@ -182,6 +183,16 @@ class GroupLayer:
             inside = self.folded.get(edge.source)
             if inside is not None and inside == self.folded.get(edge.target):
                 edge.setVisible(False)
+
+    def port(self, node_id: str, side: str):
+        """Where a lit edge ends at a folded node: the middle of its card's left ("in")
+        or right ("out") side, so the arrowhead shows beside the card, not under it.
+        None for a node drawn as itself."""
+        card = self.cards.get(self.folded.get(node_id, ""))
+        if card is None:
+            return None
+        rect = card.mapRectToScene(card.card_rect())
+        return QPointF(rect.left() if side == "in" else rect.right(), rect.center().y())
 
     def set_style(self, style) -> None:
         self._style = style

@@ -214,9 +214,12 @@ class NodeItem(QGraphicsRectItem):
         return card_rect(self._style, self.geo)
 
     def keep_clear(self) -> QRectF:
-        """Scene area an edge's pill must not cover: the card's title and numbers (the
-        compact layout's edges are short; a pill may sit over the op circle)."""
-        return self.card_rect().translated(self.pos()).adjusted(-2, -2, 2, 2)
+        """Scene area an edge's pill must not cover: the card's title and numbers, and
+        its op circle (a pill over `tanh` hides the very op the step differentiates)."""
+        rect = self.card_rect()
+        if not self._leaf:
+            rect.setLeft(min(rect.left(), self.geo.in_port_x))
+        return rect.translated(self.pos()).adjusted(-2, -2, 2, 2)
 
     def _fit_bounds(self) -> None:
         bounds = self._style.cache.setdefault("bounds", {})

@@ -36,6 +36,14 @@ class StepHighlight:
         self._marked: set[str] = set()
         self._current: str | None = None
         self._used = 0
+        self.folded_port = None     # (node, "in"/"out") -> a folded node's card port, or None
+
+    def _port(self, nid: str, side: str):
+        at = self.folded_port(nid, side) if self.folded_port is not None else None
+        if at is not None:
+            return at
+        item = self._items[nid]
+        return item.in_port() if side == "in" else item.out_port()
 
     def apply(self, stepper, hidden=frozenset()) -> str | None:
         """Show the step the stepper's cursor is after; returns its node (or None).
@@ -67,18 +75,18 @@ class StepHighlight:
 
     def _light_forward(self, rec) -> None:
         self._mark(rec.node, "current", None)
-        target = self._items[rec.node].in_port()
+        target = self._port(rec.node, "in")
         count = {nid: rec.inputs.count(nid) for nid in rec.inputs}
         seen: dict[str, int] = {}
         for nid in rec.inputs:                      # a + a: both edges, bowed apart
             k = seen[nid] = seen.get(nid, -1) + 1
             self._mark(nid, "current", None)
-            self._lit_edge().set_edge(nid, rec.node, self._items[nid].out_port(), target,
+            self._lit_edge().set_edge(nid, rec.node, self._port(nid, "out"), target,
                                       "forward_edge", 4.5, bow=float(twin_bow(k, count[nid])))
 
     def _light_backward(self, rec, st, hidden=frozenset()) -> None:
         self._mark(rec.node, None, "current")
-        target = self._items[rec.node].in_port()
+        target = self._port(rec.node, "in")
         arrivals: dict[str, int] = {}
         for flow in rec.flows:
             arrivals[flow.target] = arrivals.get(flow.target, 0) + 1
@@ -94,7 +102,7 @@ class StepHighlight:
                 colour, width, dashed = _flow_look(flow.contribution)
                 label = _flow_label(flow, earlier)
             self._mark(t, None, colour)
-            self._lit_edge().set_edge(t, rec.node, self._items[t].out_port(), target, colour,
+            self._lit_edge().set_edge(t, rec.node, self._port(t, "out"), target, colour,
                                       width, label, arrow_at_start=True, dashed=dashed,
                                       label_slot=flow.slot,
                                       label_lift=(2 * again - 1) if arrivals[t] > 1 else 0,
