@@ -293,12 +293,14 @@ def test_tensor_pills_show_shape_and_first_value(qtbot):
     assert labels == {"W": "2×2 [1.0, …]", "x": "2×1 [8.0, …]"}
 
 
-def with_op_circle(item, leaf: bool):
-    """The card and, left of it, its op circle (from the input port on), in the scene."""
-    rect = item.card_rect()
+def card_and_op_circle(item, leaf: bool) -> list:
+    """The card and (not for a leaf) the square round its op circle, in the scene."""
+    from PySide6.QtCore import QRectF
+    rects = [item.card_rect().translated(item.pos())]
     if not leaf:
-        rect.setLeft(min(rect.left(), item.geo.in_port_x))
-    return rect.translated(item.pos())
+        g, r = item.geo, item.geo.op_radius
+        rects.append(QRectF(item.x() + g.op_center_x - r, item.y() - r, 2 * r, 2 * r))
+    return rects
 
 
 @pytest.mark.parametrize("name, step", [("expression.json", 5), ("neuron.json", 7), ("neuron.json", 8),
@@ -312,8 +314,8 @@ def test_pills_cover_no_card_and_no_arrowhead(qtbot, name, step):
     doc.run_to(step)
     pills = [e.keep_clear() for e in scene.lit_edges()]
     assert pills and all(not p.isEmpty() for p in pills)
-    cards = [with_op_circle(scene.node_item(n), doc.graph.nodes[n].is_leaf)
-             for n in doc.stepper.program.ids]
+    cards = [r for n in doc.stepper.program.ids
+             for r in card_and_op_circle(scene.node_item(n), doc.graph.nodes[n].is_leaf)]
     assert not any(p.intersects(c) for p in pills for c in cards)
     assert not any(p.intersects(q) for i, p in enumerate(pills) for q in pills[i + 1:])
 
@@ -519,3 +521,30 @@ def test_square_sends_two_labelled_contributions_to_one_card(qtbot):
     first, second = scene.lit_edges()
     assert first.boundingRect().center().y() > second.boundingRect().center().y()  # apart
     assert scene.node_item("a").grad_text() == "6.0"
+
+
+def test_pill_spot_areas_match_a_brute_force_count():
+    """covered_near / covered_grid (separable overlaps, one matrix product) against the
+    overlap area of every pill with every box, written out one pair at a time."""
+    from bpstudio.ui.canvas.pill_spots import covered_grid, covered_near
+    rng = np.random.default_rng(3)
+    left, top = rng.uniform(-100, 100, 12), rng.uniform(-100, 100, 12)
+    boxes = np.stack([left, top, left + rng.uniform(5, 60, 12), top + rng.uniform(5, 40, 12),
+                      rng.choice([1.0, 0.001, 0.1], 12)], axis=1)
+    hw, hh = 30.0, 11.0
+
+    def area(x, y):
+        total = 0.0
+        for l, t, r, b, w in boxes:
+            ox = max(0.0, min(x + hw, r) - max(x - hw, l))
+            oy = max(0.0, min(y + hh, b) - max(y - hh, t))
+            total += ox * oy * w
+        return total
+
+    px, py, rows = rng.uniform(-80, 80, 9), rng.uniform(-80, 80, 9), np.array([0.0, -25.0, 25.0])
+    want = [area(px[s], py[s] + rows[r]) for r in range(3) for s in range(9)]
+    assert covered_near(px, py, rows, hw, hh, boxes) == pytest.approx(want, abs=1e-9)
+    xs, ys = rng.uniform(-80, 80, 7), rng.uniform(-80, 80, 5)
+    grid = covered_grid(xs, ys, hw, hh, boxes)
+    assert grid.shape == (5, 7)
+    assert grid.ravel() == pytest.approx([area(x, y) for y in ys for x in xs], abs=1e-9)

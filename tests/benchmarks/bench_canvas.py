@@ -20,9 +20,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from micrograd_graphs import _demo_loss
+    from micrograd_graphs import ordered_demo_loss
 else:
-    from .micrograd_graphs import _demo_loss
+    from .micrograd_graphs import ordered_demo_loss
 
 from PySide6.QtWidgets import QApplication
 
@@ -38,7 +38,7 @@ def _app() -> QApplication:
 
 
 def _graph(points: int) -> Graph:
-    return Graph.from_value(_demo_loss(points, (16, 16), 0))
+    return Graph.from_value(ordered_demo_loss(points, (16, 16), 0))
 
 
 def _row(name: str, seconds: float, **notes) -> dict:

@@ -87,6 +87,23 @@ def micrograd_demo_graph(n_points: int, hidden: tuple[int, ...] = (16, 16), seed
     return node_ids, edges, output_id
 
 
+def ordered_demo_loss(n_points: int, hidden: tuple[int, ...] = (16, 16), seed: int = 0):
+    """The demo loss's output Value with every ``_prev`` set turned into a tuple in
+    creation order: Graph.from_value then walks (and lays out, and steps) the same
+    graph in every process, so canvas timings compare across runs."""
+    with _numbered_values():
+        output = _demo_loss(n_points, tuple(hidden), seed)
+    seen, stack = {id(output)}, [output]
+    while stack:
+        node = stack.pop()
+        node._prev = tuple(sorted(node._prev, key=lambda c: c._bp_seq))
+        for child in node._prev:
+            if id(child) not in seen:
+                seen.add(id(child))
+                stack.append(child)
+    return output
+
+
 if __name__ == "__main__":
     for n, h in [(1, (16, 16)), (100, (16, 16)), (2, (8, 8)), (4, (8, 8)), (8, (16, 16)), (30, (16, 16))]:
         ids, es, out = micrograd_demo_graph(n, h)

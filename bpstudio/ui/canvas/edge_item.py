@@ -13,17 +13,20 @@ import struct
 from functools import lru_cache
 
 import numpy as np
-from PySide6.QtCore import QByteArray, QDataStream, QPointF, QRectF, Qt
+from PySide6.QtCore import QByteArray, QDataStream, QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QStyleOptionGraphicsItem
 
-from .pill_spots import FAR_ROWS, FAR_STEPS, FAR_WIDTHS, ROWS, SPOT_OFFSETS, covered
+from .pill_spots import FAR_ROWS, FAR_STEPS, FAR_WIDTHS, ROWS, SPOT_OFFSETS, covered_grid, covered_near
 from .theme import Style
 
 LIT_SAMPLES = 24
 TWIN_BOW = 40.0             # twin edges (a + a) bow this far apart at their middle
 LABEL_MAX_DISTANCE = 100.0
 LABEL_PAD = 3.0             # clear space kept around a pill
+OFF_STAGE_WEIGHT = 0.1      # a pill's area off the scene rect, against one over a card
+FAR_XS = np.linspace(-1.0, 1.0, 2 * FAR_STEPS + 1)   # the wider search's columns, in reaches
+COVERS_A_CARD = 1.0         # covered area above this: more than op circles (their weight is 1e-3)
 LEADER_MIN = 14.0           # a pill this far from its edge point gets a leader line
 _PATH_RECORD = np.dtype([("kind", ">i4"), ("x", ">f8"), ("y", ">f8")])
 
@@ -228,6 +231,7 @@ class EdgeItem(QGraphicsItem):
         self._xs = self._ys = np.zeros((1, 2))
         self._label_at = QPointF()
         self._label_on = QPointF()      # the point of the edge the pill belongs to
+        self._leader_line: QGraphicsLineItem | None = None    # under the cards (_place_leader)
         self._label_wh = (0.0, 0.0)
         self._strokes = [_Stroke(self) for _ in range(3)]
         self.setZValue(2)
@@ -235,14 +239,16 @@ class EdgeItem(QGraphicsItem):
 
     def set_edge(self, source: str, target: str, p0: QPointF, p1: QPointF, colour: str,
                  width: float, label: str = "", arrow_at_start=False, dashed=False,
-                 label_slot: int = 0, label_lift: int = 0, bow: float = 0.0) -> None:
+                 label_slot: int = 0, label_lift: int = 0, bow: float = 0.0,
+                 short_label: str = "") -> None:
         """Edge from p0 (source's output port) to p1 (target's input port). Backward
         steps point the arrow at the start: the grad flows into the source. On a long
         edge the label sits near p1 (the current node, the one on screen), stacked by
         `label_slot` so that the labels of one step do not cover each other; twin edges
         between the same two cards (a * a) are bowed apart by `bow` (as the static
         edges are, edge_item.twin_bows) and move their labels `label_lift` rows up
-        (negative: down)."""
+        (negative: down). Where the label has no free spot, `short_label` (the bare
+        contribution of a running sum) is tried instead."""
         self.prepareGeometryChange()
         self.source, self.target = source, target
         self._p0, self._p1 = QPointF(p0), QPointF(p1)
@@ -253,9 +259,17 @@ class EdgeItem(QGraphicsItem):
                                             np.array([bow]) if bow else None)
         self._restroke()
         self._label_wh = self._label_size()
-        self._label_at = self._label_anchor(label_slot, label_lift)
+        self._label_at, cost = self._label_anchor(label_slot, label_lift)
+        if cost > COVERS_A_CARD and short_label and len(short_label) < 0.7 * len(label):
+            self._label, self._label_wh = short_label, self._label_size()
+            at, short_cost = self._label_anchor(label_slot, label_lift, self._obstacles_seen)
+            if short_cost < cost:
+                self._label_at = at
+            else:
+                self._label, self._label_wh = label, self._label_size()
         self._label_on = self._nearest_on_edge(self._label_at)
         self._bounds = self._pill_bounds()
+        self._place_leader()
         self.update()
 
     def _restroke(self) -> None:
@@ -274,7 +288,37 @@ class EdgeItem(QGraphicsItem):
         self._restroke()
         self._label_wh = self._label_size()
         self._bounds = self._pill_bounds()
+        self._place_leader()
         self.update()
+
+    def _place_leader(self) -> None:
+        """The leader line of a pill moved off its edge: its own item, under the cards
+        (z −0.5), so it never crosses a card's numbers; shown and hidden with the pill."""
+        leader = self._leader() if self._label else None
+        line = self._leader_line
+        if leader is None or self.scene() is None:
+            if line is not None:
+                line.setVisible(False)
+            return
+        if line is None:
+            line = self._leader_line = QGraphicsLineItem()
+            line.setZValue(-0.5)
+            line.setAcceptedMouseButtons(Qt.NoButton)
+            self.scene().addItem(line)
+        line.setPen(QPen(self._style.color[self._colour], 1.5, Qt.DotLine, Qt.RoundCap))
+        line.setLine(QLineF(*leader))
+        line.setVisible(self.isVisible())
+
+    def itemChange(self, change, value):
+        if change == QGraphicsItem.ItemVisibleHasChanged and self._leader_line is not None:
+            self._leader_line.setVisible(bool(value) and self._label != ""
+                                         and self._leader() is not None)
+        return super().itemChange(change, value)
+
+    def leader(self) -> QGraphicsLineItem | None:
+        """The leader line item, when this pill has one showing (tests)."""
+        line = self._leader_line
+        return line if line is not None and line.isVisible() else None
 
     def label_text(self) -> str:
         return self._label
@@ -292,13 +336,13 @@ class EdgeItem(QGraphicsItem):
     def points_to_source(self) -> bool:
         return self._arrow_at_start
 
-    def _label_anchor(self, slot: int, lift: int) -> QPointF:
+    def _label_anchor(self, slot: int, lift: int, seen=None) -> tuple[QPointF, float]:
         """The pill's centre. Preferred: halfway along a short edge, on a long one a fixed
         distance from p1 (stacked by `slot`, twins moved `lift` rows). Taken: the spot
         nearest to that, on the edge or else just beside it, where the pill covers no
         card, op circle, arrowhead or other pill of this step."""
         if not self._label:
-            return QPointF()
+            return QPointF(), 0.0
         xs, ys = self._xs[0], self._ys[0]
         run = np.zeros(len(xs))
         np.cumsum(np.hypot(np.diff(xs), np.diff(ys)), out=run[1:])
@@ -309,7 +353,8 @@ class EdgeItem(QGraphicsItem):
         else:
             at = total - min(LABEL_MAX_DISTANCE + slot * (row + 2), total / 2)
         spots = np.clip(at + SPOT_OFFSETS, 0.0, total)
-        return self._free_spot(np.interp(spots, run, xs), np.interp(spots, run, ys) - lift * row, row)
+        return self._free_spot(np.interp(spots, run, xs), np.interp(spots, run, ys) - lift * row,
+                               row, seen)
 
     def _nearest_on_edge(self, at: QPointF) -> QPointF:
         """The point of the edge's line closest to `at` (where a leader line starts)."""
@@ -317,38 +362,43 @@ class EdgeItem(QGraphicsItem):
         k = int(np.argmin(np.hypot(xs - at.x(), ys - at.y())))
         return QPointF(float(xs[k]), float(ys[k]))
 
-    def _free_spot(self, px: np.ndarray, py: np.ndarray, row: float) -> QPointF:
+    _obstacles_seen = None      # the last search's obstacles: a narrower pill's retry reuses them
+
+    def _free_spot(self, px: np.ndarray, py: np.ndarray, row: float,
+                   seen: np.ndarray | None = None) -> tuple[QPointF, float]:
         """The first of the points (then the same a row above, a row below) where the
         label is clear of everything `keep_clear`; if none is, the nearest clear spot
-        around the first point (a few pill widths and rows away); else the least covered."""
+        around the first point (a few pill widths and rows away); else the least covered.
+        With the (weighted) area it covers there."""
         scene = self.scene()
         if not self._label or scene is None:
-            return QPointF(float(px[0]), float(py[0]))
+            return QPointF(float(px[0]), float(py[0])), 0.0
         w, h = self._label_wh
         hw, hh = w / 2 + LABEL_PAD, h / 2 + LABEL_PAD
         first = QRectF(px[0] - hw, py[0] - hh, 2 * hw, 2 * hh)
         stage = scene.sceneRect()                 # what Fit shows: a pill stays inside it
-        if stage.contains(first) and not any(
-                first.intersects(r) for r in _obstacles(_items_in(scene, first), self)):
-            return first.center()                 # the usual case: no search, one small query
+        if seen is None and stage.contains(first) and not any(
+                _meet(first.getCoords(), r) for r in _obstacles(_items_in(scene, first), self)):
+            return first.center(), 0.0            # the usual case: no search, one small query
         reach_x, reach_y = FAR_WIDTHS * w, float(FAR_ROWS.max()) * row
-        area = QRectF(QPointF(min(px.min(), px[0] - reach_x) - w, py.min() - h - reach_y),
-                      QPointF(max(px.max(), px[0] + reach_x) + w, py.max() + h + reach_y))
-        rects = _obstacles(_items_in(scene, area), self)
-        b = np.array([r.getCoords() for r in rects] + _outside(stage))   # left, top, right, bottom
-        cx, cy = np.broadcast_to(px, (len(ROWS), len(px))), py + ROWS * row   # rows × spots
-        hit = covered(cx, cy, hw, hh, b)
+        if seen is None:
+            area = QRectF(QPointF(min(px.min(), px[0] - reach_x) - w, py.min() - h - reach_y),
+                          QPointF(max(px.max(), px[0] + reach_x) + w, py.max() + h + reach_y))
+            seen = np.array(_obstacles(_items_in(scene, area), self) + _outside(stage))
+        b = self._obstacles_seen = seen                   # left, top, right, bottom, weight
+        hit = covered_near(px, py, ROWS * row, hw, hh, b)          # rows × spots, flat
         if hit.min() > 0:                                  # nothing clear on or by the edge
-            gx = px[0] + np.linspace(-reach_x, reach_x, 2 * FAR_STEPS + 1)[None, :]
-            gy = py[0] + FAR_ROWS * row
-            gx, gy = np.broadcast_arrays(gx, gy)
-            far = covered(gx, gy, hw, hh, b)
-            if far.min() == 0:
-                dist = np.hypot(gx - px[0], (gy - py[0]) * 2).ravel()
-                k = int(np.argmin(np.where(far == 0, dist, np.inf)))
-                return QPointF(float(gx.flat[k]), float(gy.flat[k]))
+            xs = px[0] + FAR_XS * reach_x
+            ys = py[0] + FAR_ROWS * row
+            far = covered_grid(xs, ys, hw, hh, b)                  # rows × columns
+            if far.min() < hit.min():        # clear, or covering less (an op circle only)
+                dist = np.hypot(xs[None, :] - px[0], (ys[:, None] - py[0]) * 2)
+                k = int(np.lexsort((dist.ravel(), far.ravel()))[0])   # least covered, nearest
+                i, j = divmod(k, len(xs))
+                return QPointF(float(xs[j]), float(ys[i])), float(far[i, j])
         best = int(np.argmin(hit))              # the first clear one, if any is
-        return QPointF(float(cx.flat[best]), float(cy.flat[best]))
+        r, k = divmod(best, len(px))
+        return QPointF(float(px[k]), float(py[k] + ROWS[r] * row)), float(hit[best])
 
     def _label_size(self) -> tuple[float, float]:
         fm = self._style.edge_metrics
@@ -360,15 +410,9 @@ class EdgeItem(QGraphicsItem):
         return QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
 
     def _pill_bounds(self) -> QRectF:
-        """The pill with its 2-wide border, which straddles the rect (and antialiasing),
-        and its leader line: all of it is repainted when the pill moves or goes."""
-        if not self._label:
-            return QRectF()
-        bounds = self._label_rect().adjusted(-2, -2, 2, 2)
-        leader = self._leader()
-        if leader is not None:
-            bounds = bounds.united(QRectF(*leader).normalized().adjusted(-2, -2, 2, 2))
-        return bounds
+        """The pill with its 2-wide border, which straddles the rect (and antialiasing):
+        all of it is repainted when the pill moves or goes, leaving no trace."""
+        return self._label_rect().adjusted(-2, -2, 2, 2) if self._label else QRectF()
 
     def _leader(self) -> tuple[QPointF, QPointF] | None:
         """A pill the search moved away from its edge (no room there) gets a thin line
@@ -382,6 +426,9 @@ class EdgeItem(QGraphicsItem):
     def keep_clear(self) -> QRectF:
         """The scene area other pills of this step stay out of: this one's."""
         return self._label_rect() if self._label else QRectF()
+
+    def clear_boxes(self) -> tuple[tuple[float, ...], ...]:
+        return ((*self.keep_clear().getCoords(), 1.0),) if self._label else ()
 
     def _arrow(self) -> QPolygonF:
         """The arrowhead: at the source for backward steps (grad flows into it)."""
@@ -402,10 +449,6 @@ class EdgeItem(QGraphicsItem):
 
     def _paint_label(self, painter: QPainter, s: Style, colour) -> None:
         rect = self._label_rect()
-        leader = self._leader()
-        if leader is not None:
-            painter.setPen(QPen(colour, 1.5, Qt.DotLine, Qt.RoundCap))
-            painter.drawLine(*leader)
         painter.setPen(QPen(colour, 2.0))
         painter.setBrush(s.brush["card"])
         painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
@@ -414,12 +457,14 @@ class EdgeItem(QGraphicsItem):
         painter.drawText(rect, Qt.AlignCenter, self._label)
 
 
-def _outside(stage: QRectF, far: float = 1e5) -> list[tuple[float, float, float, float]]:
-    """Four bands around the stage (left, top, right, bottom rows): a pill off the
-    stage counts as covering them, so the search keeps it where Fit shows it."""
+def _outside(stage: QRectF, far: float = 1e5, weight: float = OFF_STAGE_WEIGHT) -> list[tuple]:
+    """Four bands around the stage (left, top, right, bottom, weight rows): a pill off
+    the stage counts as covering them, so the search keeps it where Fit shows it (a
+    little over the edge, where the view has room, rather than over a card's numbers)."""
     left, top, right, bottom = stage.getCoords()
-    return [(left - far, top - far, left, bottom + far), (right, top - far, right + far, bottom + far),
-            (left, top - far, right, top), (left, bottom, right, bottom + far)]
+    return [(left - far, top - far, left, bottom + far, weight),
+            (right, top - far, right + far, bottom + far, weight),
+            (left, top - far, right, top, weight), (left, bottom, right, bottom + far, weight)]
 
 
 def _items_in(scene, area: QRectF) -> list[QGraphicsItem]:
@@ -428,22 +473,22 @@ def _items_in(scene, area: QRectF) -> list[QGraphicsItem]:
     return scene.items(area, Qt.IntersectsItemBoundingRect, Qt.AscendingOrder, QTransform())
 
 
-def _obstacles(items, me: QGraphicsItem) -> list[QRectF]:
-    """What a pill must not cover: every visible item's `keep_clear()` area (cards with
-    their op circle and arrowhead room, other pills); cards of other kinds (group
-    summaries) by their `card_rect()`."""
+def _obstacles(items, me: QGraphicsItem) -> list[tuple[float, ...]]:
+    """What a pill must not cover, as (left, top, right, bottom, weight): every visible
+    item's `clear_boxes()` (cards, their op circles, other pills); cards of other kinds
+    (group summaries) by their `card_rect()`."""
     out = []
     for item in items:
         if item is me or type(item) is _Stroke:
             continue
-        keep = getattr(item, "keep_clear", None)
-        if keep is not None:
-            rect = keep()
+        boxes = getattr(item, "clear_boxes", None)
+        if boxes is not None:
+            out.extend(boxes())
         elif hasattr(item, "card_rect"):
-            rect = item.mapRectToScene(item.card_rect())
-        else:
-            continue
-        if not rect.isEmpty():
-            out.append(rect)
+            out.append((*item.mapRectToScene(item.card_rect()).getCoords(), 1.0))
     return out
 
+
+def _meet(a, b) -> bool:
+    """Do two (left, top, right, bottom) boxes overlap (with area)?"""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -37,6 +37,9 @@ class Freshness:
         self.pull = pull
 
 
+OP_CIRCLE_WEIGHT = 1e-3     # a pill over an op circle is better than over a card's numbers
+
+
 class NodeItem(QGraphicsRectItem):
     """Bounding rect = the rect of QGraphicsRectItem (no pen), so indexing stays in C++."""
 
@@ -214,12 +217,31 @@ class NodeItem(QGraphicsRectItem):
         return card_rect(self._style, self.geo)
 
     def keep_clear(self) -> QRectF:
-        """Scene area an edge's pill must not cover: the card's title and numbers, and
+        """Scene area an edge's pill should not cover: the card's title and numbers, and
         its op circle (a pill over `tanh` hides the very op the step differentiates)."""
-        rect = self.card_rect()
-        if not self._leaf:
-            rect.setLeft(min(rect.left(), self.geo.in_port_x))
-        return rect.translated(self.pos()).adjusted(-2, -2, 2, 2)
+        boxes = self.clear_boxes()
+        left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        right, bottom = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        return QRectF(left, top, right - left, bottom - top)
+
+    _clear: tuple = (None, ())
+
+    def clear_boxes(self) -> tuple[tuple[float, ...], ...]:
+        """keep_clear() as (left, top, right, bottom, weight) boxes: the card (weight 1)
+        and its op circle (OP_CIRCLE_WEIGHT: covered only when nothing else is free).
+        Cached while the card stays put (the pill search asks dozens of cards a step)."""
+        key = (self.x(), self.y(), self.geo)
+        if self._clear[0] != key:
+            g, x, y = self.geo, key[0], key[1]
+            card = (x - g.width / 2 - 2, y - g.height / 2 - 2,
+                    x + g.width / 2 + 2, y + g.height / 2 + 2, 1.0)
+            if self._leaf or g.in_port_x >= -g.width / 2:
+                self._clear = (key, (card,))
+            else:
+                r = g.op_radius
+                circle = (x + g.in_port_x - 2, y - r - 2, card[0], y + r + 2, OP_CIRCLE_WEIGHT)
+                self._clear = (key, (card, circle))
+        return self._clear[1]
 
     def _fit_bounds(self) -> None:
         bounds = self._style.cache.setdefault("bounds", {})

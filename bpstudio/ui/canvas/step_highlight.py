@@ -106,7 +106,9 @@ class StepHighlight:
                                       width, label, arrow_at_start=True, dashed=dashed,
                                       label_slot=flow.slot,
                                       label_lift=(2 * again - 1) if arrivals[t] > 1 else 0,
-                                      bow=float(twin_bow(again, arrivals[t])))
+                                      bow=float(twin_bow(again, arrivals[t])),
+                                      short_label="" if t in hidden
+                                      else number_text(flow.contribution))
 
     def _lit_edge(self) -> EdgeItem:
         if self._used == len(self._lit):
