@@ -99,3 +99,33 @@ def test_the_card_where_it_starts_is_marked(qtbot, settings):
     assert "NaN/∞ starts here: exp(1000.0) = inf" in w.scene.tooltip_text("y")
     w.doc.run_to(0)
     assert not w.scene.node_item("y").nonfinite_origin
+
+
+def _matrix_net_with(tmp_path, **training) -> str:
+    import json
+    from pathlib import Path
+    doc = json.loads((Path(__file__).parents[1] / "resources" / "examples"
+                      / "net-2-2-2-matrix.json").read_text())
+    doc["training"].update(training)
+    path = tmp_path / "net.json"
+    path.write_text(json.dumps(doc))
+    return str(path)
+
+
+@pytest.mark.parametrize("key", ["epochs", "batch"])
+def test_a_40_digit_training_count_is_refused_in_one_line(tmp_path, capsys, key):
+    """Fuzz find: epochs of 40 digits loaded, then the training dock's spin box raised
+    OverflowError inside set_document (the window was left half set up)."""
+    from bpstudio.cli.main import main
+    path = _matrix_net_with(tmp_path, **{key: int("1" * 40)})
+    assert main(["grad", path]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith(f"bpstudio: {path}:")
+    assert f"training {key}" in err[0] and "at most" in err[0] and "(40 digits)" in err[0]
+
+
+def test_the_training_dock_shows_the_largest_epochs_a_file_may_hold(qtbot, settings, tmp_path):
+    w = MainWindow(Document.open(_matrix_net_with(tmp_path, epochs=10_000_000, batch=2)),
+                   settings)
+    qtbot.addWidget(w)
+    assert w.training.epochs.value() == 10_000_000 and w.training.batch.value() == 2

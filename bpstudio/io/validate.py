@@ -98,12 +98,20 @@ def finite_number(x, path, what: str):
     raise Problem(path, f"{what} is out of range (too large for a float64)")
 
 
-def integer(x, path, what: str, minimum: int = 0) -> int:
+def integer(x, path, what: str, minimum: int = 0, maximum: int | None = None) -> int:
     if type(x) is not int:
         raise Problem(path, f"{what} must be an integer ≥ {minimum}, got {describe(x)}")
     if x < minimum:
-        raise Problem(path, f"{what} must be ≥ {minimum}, got {x}")
+        raise Problem(path, f"{what} must be ≥ {minimum}, got {short_int(x)}")
+    if maximum is not None and x > maximum:
+        raise Problem(path, f"{what} must be at most {maximum:,}, got {short_int(x)}")
     return x
+
+
+def short_int(x: int) -> str:
+    """An integer for an error line: a 40-digit one as its first digits and length."""
+    text = str(x)
+    return text if len(text) <= 15 else f"{text[:6]}… ({len(text.lstrip('-'))} digits)"
 
 
 def dotted(path) -> str:

@@ -13,6 +13,8 @@ from .validate import (
     suggest,
 )
 
+MAX_EPOCHS = 10_000_000     # what the training dock's spin box takes, and the CLI too
+MAX_BATCH = 2**31 - 1       # rows per update (more than the rows: the whole dataset)
 TRAINING_KEYS = ("batch", "epochs", "loss", "lr", "momentum", "optimizer", "reduction")
 VIEW_KEYS = ("breakpoints", "center", "cursor", "groups", "notes", "positions", "step_notes",
              "zoom")
@@ -38,9 +40,9 @@ def check_training(tr, index) -> dict | None:
                                                    "training momentum") <= 1:
         raise Problem(p + ("momentum",), f"training momentum must be in 0..1, got {tr['momentum']!r}")
     if "epochs" in tr:
-        integer(tr["epochs"], p + ("epochs",), "training epochs", 0)
+        integer(tr["epochs"], p + ("epochs",), "training epochs", 0, MAX_EPOCHS)
     if tr.get("batch") is not None:
-        integer(tr["batch"], p + ("batch",), "training batch (or null)", 1)
+        integer(tr["batch"], p + ("batch",), "training batch (or null)", 1, MAX_BATCH)
     check_plain({k: v for k, v in tr.items() if k not in TRAINING_KEYS}, p)
     return tr
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...engine.train import TrainSettings
+from ...io.validate_settings import MAX_EPOCHS
 from .boundary_plot import BoundaryPlot
 from .commands import SetTrainingCommand
 from .loss_plot import GradNormPlot, LossPlot
@@ -106,7 +107,7 @@ class TrainingPanel(QWidget):
         """Two rows of settings, so the dock needs no scrolling at the default size."""
         rows = QVBoxLayout()
         self.lr = LogSpinBox(objectName="trainLr")
-        self.epochs = QSpinBox(objectName="trainEpochs", minimum=1, maximum=10_000_000,
+        self.epochs = QSpinBox(objectName="trainEpochs", minimum=1, maximum=MAX_EPOCHS,
                                singleStep=100, keyboardTracking=False)
         self.momentum = QDoubleSpinBox(objectName="trainMomentum", minimum=0.0, maximum=0.999,
                                        decimals=3, singleStep=0.1, keyboardTracking=False)
@@ -233,8 +234,8 @@ class TrainingPanel(QWidget):
         w.blockSignals(True)
         if key == "reduction":
             w.setCurrentText(str(value))
-        else:
-            w.setValue(value or 0)
+        else:                          # a spin box takes an int32 in its range, no more
+            w.setValue(min(max(value or 0, w.minimum()), w.maximum()))
         w.blockSignals(False)
 
     def _edited(self, key: str, value) -> None:
