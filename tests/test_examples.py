@@ -109,3 +109,28 @@ def test_every_example_file_opens(capsys):
 
 
 RUN_ONLY = {"torch-moons-mlp.py"}   # scripts for `bpstudio run` / `python`, not the safe reader
+
+
+def test_moons_opens_on_row_0_with_a_loss_to_backpropagate():
+    """moons-mlp.json holds dataset row 0 in x1, x2, y (what `grad` binds), and that row
+    is one the untrained net gets wrong: the hinge loss, computed here from the file's
+    weights by plain numpy, is > 0 and equals the graph's own value."""
+    from bpstudio import load
+    from bpstudio.engine import Stepper
+    doc = json.loads((EX / "moons-mlp.json").read_text())
+    nodes = {n["id"]: n for n in doc["nodes"]}
+    row = doc["dataset"]["rows"][0]
+    assert [nodes[c]["value"] for c in ("x1", "x2", "y")] == row
+    act = np.array(row[:2])
+    for layer, width in ((1, 16), (2, 16), (3, 1)):
+        w = np.array([[nodes[f"l{layer}n{k}.w{i}"]["value"] for i in range(1, len(act) + 1)]
+                      for k in range(1, width + 1)])
+        b = np.array([nodes[f"l{layer}n{k}.b"]["value"] for k in range(1, width + 1)])
+        act = w @ act + b
+        if layer < 3:
+            act = np.maximum(act, 0.0)
+    loss = max(0.0, 1.0 - row[2] * float(act[0]))
+    assert loss > 0.1
+    stepper = Stepper(load(EX / "moons-mlp.json"))
+    stepper.run_to_end()
+    assert float(stepper.value("L")) == pytest.approx(loss, abs=1e-12)

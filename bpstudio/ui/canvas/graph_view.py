@@ -51,8 +51,7 @@ class GraphView(QGraphicsView):
         self.overview_map.sync()
 
     def _map_changed(self, *_args) -> None:
-        if self.overview_map.isVisible():
-            self.overview_map.update()
+        self.overview_map.current_moved()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)

@@ -5,7 +5,7 @@ there. A child widget of the view (it draws over the viewport, not in the scene)
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
 
@@ -23,6 +23,7 @@ class OverviewMap(QWidget):
         self.setToolTip("overview: click to move the view there")
         self._dots: QPixmap | None = None      # the cards, drawn once per layout
         self._dots_key = None
+        self._dot: QPoint | None = None        # where the current node's dot was painted
         self.hide()
 
     # ---- geometry ------------------------------------------------------------------
@@ -60,6 +61,24 @@ class OverviewMap(QWidget):
             self.raise_()
             self.update()
 
+    def current_moved(self) -> None:
+        """A step: repaint only round the old and the new dot, and only when the dot
+        moved a pixel (at 20k nodes most steps stay in place on a 220-pixel map)."""
+        if not self.isVisible():
+            return
+        at = self._current_dot()
+        if at == self._dot:
+            return
+        for p in (self._dot, at):
+            if p is not None:
+                self.update(QRect(p.x() - 6, p.y() - 6, 13, 13))
+        self._dot = at
+
+    def _current_dot(self) -> QPoint | None:
+        scene = self._view.graph_scene()
+        node = scene.current_node() if scene is not None else None
+        return self.to_map(scene.node_item(node).pos()).toPoint() if node else None
+
     # ---- painting and clicks -----------------------------------------------------------
     def _dots_pixmap(self) -> QPixmap:
         """Background and card dots, redrawn only when the scene rect or theme changes
@@ -90,11 +109,10 @@ class OverviewMap(QWidget):
         p.drawPixmap(0, 0, self._dots_pixmap())
         p.setRenderHint(QPainter.Antialiasing, True)
         p.setPen(Qt.NoPen)
-        node = scene.current_node()
-        if node:
+        self._dot = self._current_dot()
+        if self._dot is not None:
             p.setBrush(s.color["current"])
-            c = self.to_map(scene.node_item(node).pos())
-            p.drawEllipse(c, 3.5, 3.5)
+            p.drawEllipse(QPointF(self._dot), 3.5, 3.5)
         view = self._view.visible_scene_rect()
         p.setBrush(Qt.NoBrush)
         p.setPen(QPen(s.color["current"], 2))
