@@ -17,13 +17,14 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScen
 from ...engine.nogc import paused_gc
 from ...model.document import Document
 from .card_text import card_geometries, card_sizes, card_text, layout_gaps
+from .card_factory import CardBatch, card_label, card_symbol, make_card
 from .edge_item import EdgeItem
 from .edge_layer import EdgeLayer
 from .group_box import expansion_boxes
 from .group_layer import GroupLayer
 from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
 from .scene_marks import HIDDEN_TEXT, CardMarks
-from .step_highlight import StepHighlight, op_symbol
+from .step_highlight import StepHighlight
 from .theme import Style, Theme
 
 OVERVIEW_SCALE = 0.12     # below this zoom the edge layer draws the cards instead
@@ -54,8 +55,9 @@ class GraphScene(CardMarks, QGraphicsScene):
         self.set_document(document)
 
     # ---- building ---------------------------------------------------------------
-    def set_document(self, document: Document) -> None:
-        """Drop every item and build the canvas for `document`."""
+    def set_document(self, document: Document, batch: CardBatch | None = None) -> None:
+        """Drop every item and build the canvas for `document` (with the cards of
+        `batch` when it holds them all: see card_batch)."""
         if self._doc is not None:
             self._connect(self._doc, False)
         if self._groups is not None:
@@ -66,7 +68,7 @@ class GraphScene(CardMarks, QGraphicsScene):
         self._origin = None
         self.clear()
         with paused_gc():            # 65k items: no cyclic garbage, so skip the GC walks
-            self._build()
+            self._build(batch)
         self._highlight = StepHighlight(self, self._items, self._style)
         self._boxes = expansion_boxes(document, self._items, self._style)   # stepped into
         for box in self._boxes:
@@ -100,23 +102,28 @@ class GraphScene(CardMarks, QGraphicsScene):
             self._selecting = False
         self._emit_selection()        # only if the selected node went away
 
-    def _build(self) -> None:
+    def card_batch(self, document: Document) -> CardBatch:
+        """A batch to make `document`'s cards ahead (CardBatch.make, between events);
+        hand it to set_document, which then only places them."""
+        return CardBatch(document, self._style, self._fresh)
+
+    def _build(self, batch: CardBatch | None = None) -> None:
         program = self._doc.stepper.program
-        geos = card_geometries(program)             # tensors' cards are bigger
+        ready = batch is not None and batch.fits(self._doc, self._style)
+        geos = batch.geometries if ready else card_geometries(program)   # tensors: bigger
         self._doc.set_layout_gaps(*layout_gaps(geos.values()))
         positions = self._doc.positions()
         self._ids = program.ids
         xy = np.array([positions.get(nid, (0.0, 0.0)) for nid in self._ids], dtype=float)
         self._overview = False
-        for nid, (x, y) in zip(self._ids, xy.tolist()):
-            # Top-level on purpose: under one parent, every repaint walks all siblings.
-            item = NodeItem(nid, self._style, self._fresh, self._label_text(nid), self._symbol(nid),
-                            geos.get(nid))
-            item.setPos(x, y)
-            if self._doc.note(nid):
-                item.set_note(True)
-            self._items[nid] = item
-            self.addItem(item)
+        if ready:                                   # made and placed ahead: add them
+            self._items = dict(batch.cards)
+        else:
+            for nid, (x, y) in zip(self._ids, xy.tolist()):
+                self._items[nid] = make_card(self._doc, nid, self._style, self._fresh,
+                                             geos.get(nid), (x, y))
+        for item in self._items.values():
+            self.addItem(item)     # top-level on purpose: under a parent, repaints walk siblings
         src = np.array([j for ins in program.inputs for j in ins], dtype=np.int64)
         dst = np.array([i for i, ins in enumerate(program.inputs) for _ in ins], dtype=np.int64)
         self._edges = EdgeLayer(self._style, xy, src, dst, sizes=card_sizes(self._ids, geos))
@@ -145,15 +152,6 @@ class GraphScene(CardMarks, QGraphicsScene):
         row = self._style.edge_metrics.height() + 16     # a pill row above and below
         pad = np.array([g.width / 2 + 30.0, g.height / 2 + max(24.0, row)]) + self._edges.overhang()
         self.setSceneRect(QRectF(*(lo - pad), *(hi - lo + 2 * pad)))
-
-    def _label_text(self, nid: str) -> str:
-        label = self._doc.stepper.labels.get(nid, nid)     # display name (model/naming.py)
-        shape = self._doc.stepper.program.shapes.get(nid, ())
-        return f"{label}  {'×'.join(map(str, shape))}" if shape else label
-
-    def _symbol(self, nid: str) -> str | None:
-        node = self._doc.graph.nodes[nid]
-        return op_symbol(node.op, node.attrs)
 
     def drawBackground(self, painter, rect: QRectF) -> None:
         """The background colour, then every edge (the view caches the result)."""
@@ -199,7 +197,7 @@ class GraphScene(CardMarks, QGraphicsScene):
         self.refresh_all()                # the stale marks reach downstream
 
     def _on_label_changed(self, node_id: str) -> None:
-        self._items[node_id].set_content(self._label_text(node_id), self._symbol(node_id))
+        self._items[node_id].set_content(card_label(self._doc, node_id), card_symbol(self._doc, node_id))
 
     def _on_note_changed(self, node_id: str) -> None:
         self._items[node_id].set_note(bool(self._doc.note(node_id)))

@@ -37,10 +37,11 @@ class FileOps:
             return False
         return self._show_opened(path, doc)
 
-    def _show_opened(self, path: Path, doc: Document) -> bool:
+    def _show_opened(self, path: Path, doc: Document, cards=None) -> bool:
+        """Show a loaded document (`cards`: its canvas cards, made ahead by the opener)."""
         if not self.maybe_save():
             return False
-        self.set_document(doc)
+        self.set_document(doc, cards)
         self.add_recent(path)
         self.statusBar().showMessage(f"opened {path}", 5000)
         return True

@@ -134,6 +134,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         """Big files open in a worker (loader.py); autosave, recovery and locks (recovery.py)."""
         self.opener = AsyncOpener(self)
         self.opener.opened.connect(self._show_opened)
+        self.opener.make_cards = self.scene.card_batch
         self.opener.failed.connect(self._open_failed)
         self.recovery = RecoveryKeeper(self, data_root(self.settings))
 
@@ -152,8 +153,9 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.training.diverged.connect(self._training_diverged)
 
     # ---- the document ----------------------------------------------------------------
-    def set_document(self, doc: Document) -> None:
-        """Show `doc` (a fresh undo history); the previous document is dropped."""
+    def set_document(self, doc: Document, cards=None) -> None:
+        """Show `doc` (a fresh undo history); the previous document is dropped.
+        `cards`: the canvas cards made ahead (GraphScene.card_batch), if any."""
         old = self.doc
         if old is not None:
             self._connect_doc(old, False)
@@ -166,7 +168,7 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self._undo_binding.set_document(doc)
         if old is not None:
             open_as_diagram(doc)
-            self.scene.set_document(doc)
+            self.scene.set_document(doc, cards)
         self.step_panel.set_document(doc)
         self.inspector.set_document(doc)
         self.inspector.set_current(self.scene.current_node())

@@ -1,0 +1,57 @@
+"""Making a document's cards (NodeItems), so that a big file's can be made ahead, a
+chunk at a time between events, while the old document still shows: the window's
+opener (window/loader.py) runs `CardBatch.make` in slices, and `GraphScene` then
+only places them (graph_scene._build)."""
+from __future__ import annotations
+
+from .card_text import card_geometries, layout_gaps
+from .node_item import NodeItem
+from .step_highlight import op_symbol
+
+
+def card_label(doc, nid: str) -> str:
+    """The card's title: the display name (model/naming.py), a tensor's shape after it."""
+    label = doc.stepper.labels.get(nid, nid)
+    shape = doc.stepper.program.shapes.get(nid, ())
+    return f"{label}  {'×'.join(map(str, shape))}" if shape else label
+
+
+def card_symbol(doc, nid: str) -> str | None:
+    node = doc.graph.nodes[nid]
+    return op_symbol(node.op, node.attrs)
+
+
+def make_card(doc, nid: str, style, fresh, geometry, pos) -> NodeItem:
+    """A node's card at `pos`, with its note mark."""
+    card = NodeItem(nid, style, fresh, card_label(doc, nid), card_symbol(doc, nid), geometry)
+    card.setPos(*pos)
+    if doc.note(nid):
+        card.set_note(True)
+    return card
+
+
+class CardBatch:
+    """The cards of one document for one scene style, made ahead of `set_document`."""
+
+    def __init__(self, doc, style, fresh):
+        self.doc, self.style, self.fresh = doc, style, fresh
+        self.geometries = card_geometries(doc.stepper.program)   # tensors' cards are bigger
+        doc.set_layout_gaps(*layout_gaps(self.geometries.values()))  # as the scene will
+        self.positions = doc.positions()
+        self.cards: dict[str, NodeItem] = {}
+
+    def make(self, chunk: int = 500):
+        """A generator: makes `chunk` cards per step, yields how many are made."""
+        ids = self.doc.stepper.program.ids
+        for k, nid in enumerate(ids):
+            self.cards[nid] = make_card(self.doc, nid, self.style, self.fresh,
+                                        self.geometries.get(nid),
+                                        self.positions.get(nid, (0.0, 0.0)))
+            if k % chunk == chunk - 1:
+                yield k + 1
+        yield len(ids)
+
+    def fits(self, doc, style) -> bool:
+        """Made for this document, in this style, and complete."""
+        return (doc is self.doc and style is self.style and doc.positions() is self.positions
+                and len(self.cards) == len(doc.stepper.program.ids))
