@@ -95,3 +95,34 @@ def test_a_big_bad_file_gives_the_one_line_error(qtbot, window, tmp_path):
     assert window.doc is old
     assert window.last_error.startswith(f"{bad}:") and "\n" not in window.last_error
     assert window.error_box.isVisible() and window.error_box.text() == window.last_error
+
+
+def test_cards_are_made_between_events_and_cancel_during_them_keeps_the_old_document(
+        qtbot, window, big_file):
+    """After the worker, the cards are made on the GUI thread a slice at a time: the
+    window shows 'making the cards', the old document stays meanwhile, Cancel then
+    keeps it, and a finished batch is what the canvas shows (no second build)."""
+    from bpstudio.ui.window import loader
+    old = window.doc
+    made = []
+    real = window.scene.card_batch
+
+    def spy(doc):
+        made.append(real(doc))
+        return made[-1]
+    window.opener.make_cards = spy
+    loader.SLICE_S = 0.0                          # a slice per 500 cards: 16 of them
+    try:
+        window.open_path(big_file)
+        qtbot.waitUntil(lambda: window.opener._making is not None, timeout=30000)
+        assert "making the cards" in window.opener.widget.label.text()
+        assert window.doc is old
+        window.opener.widget.cancel_button.click()
+        qtbot.wait(200)
+        assert window.doc is old and not window.opener.busy
+        window.open_path(big_file)
+        qtbot.waitUntil(lambda: window.doc is not old, timeout=30000)
+    finally:
+        loader.SLICE_S = 0.03
+    batch = made[-1]
+    assert all(window.scene.node_item(nid) is card for nid, card in batch.cards.items())
