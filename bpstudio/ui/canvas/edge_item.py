@@ -14,18 +14,15 @@ from functools import lru_cache
 
 import numpy as np
 from PySide6.QtCore import QByteArray, QDataStream, QLineF, QPointF, QRectF, Qt
-from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF, QTransform
+from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QStyleOptionGraphicsItem
 
-from .pill_spots import FAR_ROWS, FAR_STEPS, FAR_WIDTHS, ROWS, SPOT_OFFSETS, covered_grid, covered_near
+from .pill_spots import SPOT_OFFSETS, free_spot
 from .theme import Style
 
 LIT_SAMPLES = 24
 TWIN_BOW = 40.0             # twin edges (a + a) bow this far apart at their middle
 LABEL_MAX_DISTANCE = 100.0
-LABEL_PAD = 3.0             # clear space kept around a pill
-OFF_STAGE_WEIGHT = 0.1      # a pill's area off the scene rect, against one over a card
-FAR_XS = np.linspace(-1.0, 1.0, 2 * FAR_STEPS + 1)   # the wider search's columns, in reaches
 COVERS_A_CARD = 1.0         # covered area above this: more than op circles (their weight is 1e-3)
 LEADER_MIN = 14.0           # a pill this far from its edge point gets a leader line
 _PATH_RECORD = np.dtype([("kind", ">i4"), ("x", ">f8"), ("y", ">f8")])
@@ -366,39 +363,14 @@ class EdgeItem(QGraphicsItem):
 
     def _free_spot(self, px: np.ndarray, py: np.ndarray, row: float,
                    seen: np.ndarray | None = None) -> tuple[QPointF, float]:
-        """The first of the points (then the same a row above, a row below) where the
-        label is clear of everything `keep_clear`; if none is, the nearest clear spot
-        around the first point (a few pill widths and rows away); else the least covered.
-        With the (weighted) area it covers there."""
+        """Where the pill goes near the points px, py (pill_spots.free_spot), and the
+        (weighted) area it covers there."""
         scene = self.scene()
         if not self._label or scene is None:
             return QPointF(float(px[0]), float(py[0])), 0.0
-        w, h = self._label_wh
-        hw, hh = w / 2 + LABEL_PAD, h / 2 + LABEL_PAD
-        first = QRectF(px[0] - hw, py[0] - hh, 2 * hw, 2 * hh)
-        stage = scene.sceneRect()                 # what Fit shows: a pill stays inside it
-        if seen is None and stage.contains(first) and not any(
-                _meet(first.getCoords(), r) for r in _obstacles(_items_in(scene, first), self)):
-            return first.center(), 0.0            # the usual case: no search, one small query
-        reach_x, reach_y = FAR_WIDTHS * w, float(FAR_ROWS.max()) * row
-        if seen is None:
-            area = QRectF(QPointF(min(px.min(), px[0] - reach_x) - w, py.min() - h - reach_y),
-                          QPointF(max(px.max(), px[0] + reach_x) + w, py.max() + h + reach_y))
-            seen = np.array(_obstacles(_items_in(scene, area), self) + _outside(stage))
-        b = self._obstacles_seen = seen                   # left, top, right, bottom, weight
-        hit = covered_near(px, py, ROWS * row, hw, hh, b)          # rows × spots, flat
-        if hit.min() > 0:                                  # nothing clear on or by the edge
-            xs = px[0] + FAR_XS * reach_x
-            ys = py[0] + FAR_ROWS * row
-            far = covered_grid(xs, ys, hw, hh, b)                  # rows × columns
-            if far.min() < hit.min():        # clear, or covering less (an op circle only)
-                dist = np.hypot(xs[None, :] - px[0], (ys[:, None] - py[0]) * 2)
-                k = int(np.lexsort((dist.ravel(), far.ravel()))[0])   # least covered, nearest
-                i, j = divmod(k, len(xs))
-                return QPointF(float(xs[j]), float(ys[i])), float(far[i, j])
-        best = int(np.argmin(hit))              # the first clear one, if any is
-        r, k = divmod(best, len(px))
-        return QPointF(float(px[k]), float(py[k] + ROWS[r] * row)), float(hit[best])
+        (x, y), cost, self._obstacles_seen = free_spot(scene, self, px, py, row,
+                                                       self._label_wh, seen)
+        return QPointF(x, y), cost
 
     def _label_size(self) -> tuple[float, float]:
         fm = self._style.edge_metrics
@@ -455,40 +427,3 @@ class EdgeItem(QGraphicsItem):
         painter.setFont(s.edge_font)
         painter.setPen(colour)
         painter.drawText(rect, Qt.AlignCenter, self._label)
-
-
-def _outside(stage: QRectF, far: float = 1e5, weight: float = OFF_STAGE_WEIGHT) -> list[tuple]:
-    """Four bands around the stage (left, top, right, bottom, weight rows): a pill off
-    the stage counts as covering them, so the search keeps it where Fit shows it (a
-    little over the edge, where the view has room, rather than over a card's numbers)."""
-    left, top, right, bottom = stage.getCoords()
-    return [(left - far, top - far, left, bottom + far, weight),
-            (right, top - far, right + far, bottom + far, weight),
-            (left, top - far, right, top, weight), (left, bottom, right, bottom + far, weight)]
-
-
-def _items_in(scene, area: QRectF) -> list[QGraphicsItem]:
-    """The items whose bounds meet `area` (a superset of the obstacles there: every
-    item's keep-clear area lies inside its bounding rect)."""
-    return scene.items(area, Qt.IntersectsItemBoundingRect, Qt.AscendingOrder, QTransform())
-
-
-def _obstacles(items, me: QGraphicsItem) -> list[tuple[float, ...]]:
-    """What a pill must not cover, as (left, top, right, bottom, weight): every visible
-    item's `clear_boxes()` (cards, their op circles, other pills); cards of other kinds
-    (group summaries) by their `card_rect()`."""
-    out = []
-    for item in items:
-        if item is me or type(item) is _Stroke:
-            continue
-        boxes = getattr(item, "clear_boxes", None)
-        if boxes is not None:
-            out.extend(boxes())
-        elif hasattr(item, "card_rect"):
-            out.append((*item.mapRectToScene(item.card_rect()).getCoords(), 1.0))
-    return out
-
-
-def _meet(a, b) -> bool:
-    """Do two (left, top, right, bottom) boxes overlap (with area)?"""
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScen
 
 from ...engine.nogc import paused_gc
 from ...model.document import Document
-from .card_text import card_geometries, card_sizes, card_text, layout_gaps
 from .card_factory import CardBatch, card_label, card_symbol, make_card
+from .card_text import card_geometries, card_sizes, card_text, layout_gaps
 from .edge_item import EdgeItem
 from .edge_layer import EdgeLayer
 from .group_box import expansion_boxes

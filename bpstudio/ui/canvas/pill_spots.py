@@ -1,8 +1,11 @@
-"""Where an edge's pill may go: the spots tried along the edge and beside it, and how
-much of the cards and other pills a pill at each spot would cover (edge_item.py)."""
+"""Where an edge's pill may go (edge_item.py): the spots tried along the edge and
+beside it, what a pill there must keep clear of (cards, their op circles, the other
+pills of the step, the stage's edge) and how much of it a pill at each spot covers."""
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QTransform
 
 SPOT_STEP = 16.0            # pill positions tried along the edge, this far apart
 SPOT_REACH = 128.0          # ... up to this far from the preferred one
@@ -11,6 +14,9 @@ SPOT_OFFSETS = np.concatenate([[0.0], np.outer(np.arange(1, SPOT_REACH // SPOT_S
 ROWS = np.array([0.0, -1.0, 1.0, -2.0, 2.0])   # on the edge, rows above and below
 FAR_ROWS = np.arange(-4.0, 5.0)             # the wider search: rows, and ...
 FAR_WIDTHS, FAR_STEPS = 1.5, 8               # ... up to 1.5 pill widths left and right
+FAR_XS = np.linspace(-1.0, 1.0, 2 * FAR_STEPS + 1)   # the wider search's columns, in reaches
+LABEL_PAD = 3.0             # clear space kept around a pill
+OFF_STAGE_WEIGHT = 0.1      # a pill's area off the scene rect, against one over a card
 
 
 def _overlap(c: np.ndarray, half: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -40,3 +46,73 @@ def covered_grid(xs: np.ndarray, ys: np.ndarray, hw: float, hh: float,
     ox = _overlap(xs, hw, b[:, 0], b[:, 2])
     ox *= b[:, 4]
     return _overlap(ys, hh, b[:, 1], b[:, 3]) @ ox.T
+
+
+def free_spot(scene, me, px: np.ndarray, py: np.ndarray, row: float, size: tuple[float, float],
+              seen: np.ndarray | None = None):
+    """For the pill `me` of `size` (w, h): the first of the points (then the same a row
+    above, a row below) where it covers nothing; if none is clear, the nearest clear
+    spot around the first point (a few pill widths and rows away); else the least
+    covered. Returns ((x, y), the weighted area covered there, the obstacles looked
+    at); `seen`: obstacles of an earlier search round the same points (a retry)."""
+    w, h = size
+    hw, hh = w / 2 + LABEL_PAD, h / 2 + LABEL_PAD
+    first = QRectF(px[0] - hw, py[0] - hh, 2 * hw, 2 * hh)
+    stage = scene.sceneRect()                 # what Fit shows: a pill stays inside it
+    if seen is None and stage.contains(first) and not any(
+            _meet(first.getCoords(), r) for r in obstacles(items_in(scene, first), me)):
+        return (float(px[0]), float(py[0])), 0.0, seen    # the usual case: one small query
+    reach_x, reach_y = FAR_WIDTHS * w, float(FAR_ROWS.max()) * row
+    if seen is None:
+        area = QRectF(QPointF(min(px.min(), px[0] - reach_x) - w, py.min() - h - reach_y),
+                      QPointF(max(px.max(), px[0] + reach_x) + w, py.max() + h + reach_y))
+        seen = np.array(obstacles(items_in(scene, area), me) + outside(stage))
+    hit = covered_near(px, py, ROWS * row, hw, hh, seen)         # rows × spots, flat
+    if hit.min() > 0:                                  # nothing clear on or by the edge
+        xs, ys = px[0] + FAR_XS * reach_x, py[0] + FAR_ROWS * row
+        far = covered_grid(xs, ys, hw, hh, seen)                 # rows × columns
+        if far.min() < hit.min():            # clear, or covering less (an op circle only)
+            dist = np.hypot(xs[None, :] - px[0], (ys[:, None] - py[0]) * 2)
+            k = int(np.lexsort((dist.ravel(), far.ravel()))[0])   # least covered, nearest
+            i, j = divmod(k, len(xs))
+            return (float(xs[j]), float(ys[i])), float(far[i, j]), seen
+    best = int(np.argmin(hit))                  # the first clear one, if any is
+    r, k = divmod(best, len(px))
+    return (float(px[k]), float(py[k] + ROWS[r] * row)), float(hit[best]), seen
+
+
+def outside(stage: QRectF, far: float = 1e5, weight: float = OFF_STAGE_WEIGHT) -> list[tuple]:
+    """Four bands around the stage (left, top, right, bottom, weight rows): a pill off
+    the stage counts as covering them, so the search keeps it where Fit shows it (a
+    little over the edge, where the view has room, rather than over a card's numbers)."""
+    left, top, right, bottom = stage.getCoords()
+    return [(left - far, top - far, left, bottom + far, weight),
+            (right, top - far, right + far, bottom + far, weight),
+            (left, top - far, right, top, weight), (left, bottom, right, bottom + far, weight)]
+
+
+def items_in(scene, area: QRectF) -> list:
+    """The items whose bounds meet `area` (a superset of the obstacles there: every
+    item's keep-clear boxes lie inside its bounding rect)."""
+    return scene.items(area, Qt.IntersectsItemBoundingRect, Qt.AscendingOrder, QTransform())
+
+
+def obstacles(items, me) -> list[tuple[float, ...]]:
+    """What a pill must not cover, as (left, top, right, bottom, weight): every item's
+    `clear_boxes()` (cards, their op circles, other pills); cards of other kinds (group
+    summaries) by their `card_rect()`. Others (lines, the pill itself) are no obstacle."""
+    out = []
+    for item in items:
+        if item is me:
+            continue
+        boxes = getattr(item, "clear_boxes", None)
+        if boxes is not None:
+            out.extend(boxes())
+        elif hasattr(item, "card_rect"):
+            out.append((*item.mapRectToScene(item.card_rect()).getCoords(), 1.0))
+    return out
+
+
+def _meet(a, b) -> bool:
+    """Do two (left, top, right, bottom) boxes overlap (with area)?"""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
