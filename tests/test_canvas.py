@@ -455,7 +455,7 @@ def test_new_document_rebuilds(canvas, doc):
 
 # ---- geometry helpers and big-graph machinery ---------------------------------------------
 def test_edges_leave_and_arrive_horizontally_and_steep_ones_run_mid_gap():
-    from bpstudio.ui.canvas.edge_item import edge_polylines
+    from bpstudio.ui.canvas.edge_geometry import edge_polylines
     starts = np.array([[0.0, 0.0], [0.0, 0.0]])
     ends = np.array([[100.0, 40.0], [100.0, 5000.0]])        # gentle, steep
     xs, ys = edge_polylines(starts, ends, 12)
@@ -470,7 +470,7 @@ def test_edges_leave_and_arrive_horizontally_and_steep_ones_run_mid_gap():
 def test_clipping_keeps_only_what_crosses_the_rectangle():
     from PySide6.QtCore import QRectF
 
-    from bpstudio.ui.canvas.edge_item import clipped_segments
+    from bpstudio.ui.canvas.edge_geometry import clipped_segments
     xs = np.array([[0.0, 1000.0], [0.0, 10.0]])
     ys = np.array([[0.0, 0.0], [500.0, 500.0]])
     path, length = clipped_segments(xs, ys, QRectF(100, -10, 50, 20))

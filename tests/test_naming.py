@@ -108,7 +108,7 @@ def test_renaming_a_twin_renames_the_other_and_the_card(qtbot):
 def test_the_two_edges_of_a_plus_a_are_two_distinct_curves(qtbot):
     import numpy as np
 
-    from bpstudio.ui.canvas.edge_item import edge_polylines
+    from bpstudio.ui.canvas.edge_geometry import edge_polylines
     from bpstudio.ui.canvas.edge_layer import twin_bows
     from bpstudio.ui.canvas.graph_scene import GraphScene
     assert twin_bows(np.array([0, 1, 2]), np.array([3, 3, 4])) is None     # nothing shared

@@ -17,7 +17,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainter, QPainterPath
 from PySide6.QtWidgets import QStyleOptionGraphicsItem
 
-from .edge_item import clipped_segments, edge_polylines, polyline_path, twin_bow
+from .edge_geometry import clipped_segments, edge_polylines, polyline_path, twin_bow
 from .theme import CardGeometry, Style
 
 CURVE_LOD = 0.3             # curves at or above this zoom, straight lines below
@@ -34,7 +34,7 @@ class EdgeBundle:
 
     def __init__(self):
         self.starts = self.ends = self.cards = np.zeros((0, 2))
-        self.bows: np.ndarray | None = None          # twin edges' bows (edge_item.twin_bows)
+        self.bows: np.ndarray | None = None          # twin edges' bows (twin_bows below)
         self.sizes: np.ndarray | None = None        # k×2 card sizes; None: all geo's
         self._points: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._full: dict[int, tuple[QPainterPath, float]] = {}

@@ -23,6 +23,7 @@ from .edge_layer import EdgeLayer
 from .group_box import expansion_boxes
 from .group_layer import GroupLayer
 from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
+from .pill_spots import pill_row
 from .scene_marks import HIDDEN_TEXT, CardMarks
 from .step_highlight import StepHighlight
 from .theme import Style, Theme
@@ -149,8 +150,8 @@ class GraphScene(CardMarks, QGraphicsScene):
             return
         lo, hi = xy.min(axis=0), xy.max(axis=0)
         g = self._style.geo                            # card, op circle, glow; tensors more
-        row = self._style.edge_metrics.height() + 16     # a pill row above and below
-        pad = np.array([g.width / 2 + 30.0, g.height / 2 + max(24.0, row)]) + self._edges.overhang()
+        pad = np.array([g.width / 2 + 30.0, g.height / 2 + max(24.0, pill_row(self._style))])
+        pad += self._edges.overhang()
         self.setSceneRect(QRectF(*(lo - pad), *(hi - lo + 2 * pad)))
 
     def drawBackground(self, painter, rect: QRectF) -> None:

@@ -24,6 +24,7 @@ from .group_item import (
     frame_title,
     summary_label,
 )
+from .pill_spots import pill_row
 
 DIAGRAM_COLUMN_GAP = 60.0   # clear space between a diagram's columns (edges, arrowheads)
 DIAGRAM_ROW_GAP = 8.0       # ... and between cards of one column (16 neurons fit a window)
@@ -144,7 +145,7 @@ class GroupLayer:
             for item in [*self.cards.values(), *self._items.values()]:
                 if item.isVisible() or item in self.cards.values():
                     rect = rect.united(item.mapRectToScene(item.card_rect()))
-            row = self._style.edge_metrics.height() + 16  # a pill row above and below
+            row = pill_row(self._style)                   # room for pills above and below
             rect = rect.adjusted(-34, -row, 22, row)      # op circles on the left
         for item in self._scene.items():
             if isinstance(item, (GroupBox, SummaryCard)):

@@ -19,6 +19,11 @@ LABEL_PAD = 3.0             # clear space kept around a pill
 OFF_STAGE_WEIGHT = 0.1      # a pill's area off the scene rect, against one over a card
 
 
+def pill_row(style) -> float:
+    """The room a row of pills needs above and below the cards (the stage's margin)."""
+    return style.edge_metrics.height() + 16
+
+
 def _overlap(c: np.ndarray, half: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
     """(len(c), len(lo)): how far the spans [c - half, c + half] overlap [lo, hi] (≥ 0)."""
     o = np.minimum(c[:, None] + half, hi)

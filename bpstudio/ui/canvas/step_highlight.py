@@ -7,7 +7,8 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from ...engine import OPS, fmt
 from .card_text import number_text
-from .edge_item import EdgeItem, contribution_width, twin_bow
+from .edge_geometry import twin_bow
+from .edge_item import EdgeItem, contribution_width
 from .node_item import NodeItem
 from .theme import Style
 

@@ -9,7 +9,7 @@ widgets full screen with the chrome hidden.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QPointF, QSettings, Qt, QTimer
+from PySide6.QtCore import QPointF, QSettings, Qt, QTimer
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMessageBox, QScrollArea
 
@@ -17,7 +17,7 @@ from ...model.diagram import neuron_summary, open_as_diagram
 from ...model.document import Document
 from ..canvas.graph_scene import GraphScene
 from ..canvas.graph_view import GraphView
-from ..commands.edit import MoveNodeCommand, UndoBinding
+from ..commands.edit import UndoBinding
 from ..lecture.presentation import Presentation, clamp_scale
 from ..lecture.quiz import Quiz
 from ..lecture.window_ops import LectureOps
@@ -29,12 +29,18 @@ from .actions import WindowActions
 from .dialogs import ABOUT_TEXT, KeyboardMapDialog
 from .files import MAX_RECENT, OPENABLE, FileOps, load_error_text  # noqa: F401
 from .loader import AsyncOpener
-from .parts import (CheckRunner, DockHeights, NodeStatus, NonFiniteTracker, dropped_paths,
-                    step_counter_text)
+from .node_ops import NodeOps
+from .parts import (
+    CheckRunner,
+    DockHeights,
+    NodeStatus,
+    NonFiniteTracker,
+    step_counter_text,
+)
 from .recovery import RecoveryKeeper, data_root
 
 
-class MainWindow(FileOps, LectureOps, QMainWindow):
+class MainWindow(FileOps, LectureOps, NodeOps, QMainWindow):
     def __init__(self, document: Document, settings: QSettings | None = None, theme=None):
         super().__init__()
         self.settings = settings if settings is not None else QSettings("bpstudio", "bpstudio")
@@ -301,27 +307,6 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         self.actions_.live.setChecked(flag)
         self.actions_.live.blockSignals(False)
 
-    def _node_selected(self, node_id: str) -> None:
-        node_id = node_id or None
-        self.inspector.set_node(node_id)
-        self._mask_inspector()
-        if node_id and self.doc and node_id in self.doc.graph.nodes:
-            self.node_status.show(node_id)
-
-    def describe_node(self, node_id: str) -> str:
-        from ...engine import fmt
-        s = self.doc.stepper
-        node = self.doc.graph.nodes[node_id]
-        kind = f"leaf ({node.role})" if node.is_leaf else node.op
-        value = s.value(node_id)
-        grad = s.grad(node_id)
-        grad_text = "?" if node_id in self.quiz.hidden else fmt(grad) if grad is not None else "—"
-        return (f"{s.labels.get(node_id, node.label)} · {kind} · data {fmt(value) if value is not None else 'pending'}"
-                f" · grad {grad_text} ({s.grad_state(node_id)})")
-
-    def _node_moved_by_user(self, node_id: str, ox: float, oy: float, nx: float, ny: float):
-        self.undo_stack.push(MoveNodeCommand(self.doc, node_id, (ox, oy), (nx, ny)))
-
     # ---- checks -----------------------------------------------------------------------------
     def numeric_check(self) -> None:
         self.statusBar().showMessage("checking gradients with central differences…")
@@ -380,31 +365,6 @@ class MainWindow(FileOps, LectureOps, QMainWindow):
         box.setAttribute(Qt.WA_DeleteOnClose)
         box.open()
 
-    # ---- the canvas's mouse ----------------------------------------------------------------
-    def _hover(self, pos) -> None:
-        """Describe the node under the mouse in the status bar (or the selection)."""
-        node_id = self.node_at(pos)
-        if node_id == self._hovered or self.doc is None:
-            return
-        self._hovered = node_id
-        shown = node_id or self.scene.selected_node()
-        if shown and shown in self.doc.graph.nodes:
-            self.node_status.show(shown)
-        else:
-            self.node_status.clear()
-
-    def eventFilter(self, obj, event) -> bool:
-        """Hover info, and drops on the canvas open files too (not handed to the scene)."""
-        kind = event.type()
-        if kind == QEvent.MouseMove and obj is self.view.viewport():
-            self._hover(event.position().toPoint())
-        if kind in (QEvent.DragEnter, QEvent.DragMove) and dropped_paths(event.mimeData()):
-            event.acceptProposedAction()
-            return True
-        if kind == QEvent.Drop and dropped_paths(event.mimeData()):
-            self.dropEvent(event)
-            return True
-        return super().eventFilter(obj, event)
 
 
 def _float(value, default: float) -> float:
