@@ -101,7 +101,7 @@ class EdgeLayer:
         self._src, self._dst = src, dst
         self._bows = twin_bows(src, dst)
         self.overview = False
-        self.node_group = _group(positions, self.BAND_WIDTH, per_tile)
+        self.node_group = group_nodes(positions, self.BAND_WIDTH, per_tile)
         count = int(self.node_group.max()) + 1 if len(self.node_group) else 0
         self._nodes_of = _members(self.node_group, count)
         self._edges_of = _members(self.node_group[src], count)
@@ -215,7 +215,7 @@ def rects_path(centres: np.ndarray, width: float, height: float) -> QPainterPath
     return polyline_path(xs, ys)
 
 
-def _group(positions: np.ndarray, band_width: float, per_tile: int) -> np.ndarray:
+def group_nodes(positions: np.ndarray, band_width: float, per_tile: int) -> np.ndarray:
     """Bundle number per node: bands of x, each sorted by y and cut every `per_tile`."""
     n = len(positions)
     if n == 0:

@@ -8,6 +8,7 @@ each card refills itself when it is next painted (only visible cards do the work
 from __future__ import annotations
 
 from contextlib import contextmanager
+import weakref
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScen
 
 from ...engine.nogc import paused_gc
 from ...model.document import Document
-from .card_factory import CardBatch, card_label, card_symbol, make_card
+from .card_factory import CardBatch, card_label, card_symbol, make_card, shelve
 from .card_text import card_geometries, card_sizes, card_text, layout_gaps
 from .edge_item import EdgeItem
 from .edge_layer import EdgeLayer
@@ -52,7 +53,11 @@ class GraphScene(CardMarks, QGraphicsScene):
         self._last_selected = ""
         self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
         self.setBackgroundBrush(self._style.color["background"])
-        self.selectionChanged.connect(self._emit_selection)
+        # Through a weak reference, not a bound method: a scene deleted while a card is
+        # selected emits selectionChanged from its destructor (the card goes with its
+        # shelf), after its Python side has gone.
+        me = weakref.ref(self)
+        self.selectionChanged.connect(lambda: me() is not None and me()._emit_selection())
         self.set_document(document)
 
     # ---- building ---------------------------------------------------------------
@@ -123,8 +128,8 @@ class GraphScene(CardMarks, QGraphicsScene):
             for nid, (x, y) in zip(self._ids, xy.tolist()):
                 self._items[nid] = make_card(self._doc, nid, self._style, self._fresh,
                                              geos.get(nid), (x, y))
-        for item in self._items.values():
-            self.addItem(item)     # top-level on purpose: under a parent, repaints walk siblings
+        for shelf in shelve([self._items[nid] for nid in self._ids], xy):
+            self.addItem(shelf)    # and its cards (card_factory.CardShelf: why shelves)
         src = np.array([j for ins in program.inputs for j in ins], dtype=np.int64)
         dst = np.array([i for i, ins in enumerate(program.inputs) for _ in ins], dtype=np.int64)
         self._edges = EdgeLayer(self._style, xy, src, dst, sizes=card_sizes(self._ids, geos))

@@ -96,6 +96,9 @@ class NodeItem(QGraphicsRectItem):
         if kind != self._current:
             self._current = kind
             self.setZValue(1 if kind else 0)
+            shelf = self.parentItem()       # card_factory.CardShelf: over the neighbours'
+            if shelf is not None:
+                shelf.setZValue(1 if kind else 0)
             self.update()
 
     def set_marks(self, data_mark: str | None, grad_mark: str | None) -> None:
