@@ -32,13 +32,19 @@ class CardShelf(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return QRectF()
 
+    def parentItem(self):
+        """None, as Qt's would say, but without PySide's side effect: asked from Python,
+        QGraphicsItem.parentItem() of a top-level item hands the item (and its cards)
+        to Python, which then deletes them with its last reference, or twice."""
+        return None
+
     def paint(self, painter, option, widget=None) -> None:
         pass
 
 
 def shelve(cards: list, xy: np.ndarray) -> list[CardShelf]:
     """Put `cards` (centred at xy) on shelves of neighbours; returns the shelves (to
-    add to the scene, which adds their cards)."""
+    add to the scene, which adds their cards); the scene keeps them (CardShelf.parentItem)."""
     if not cards:
         return []
     owner = group_nodes(xy, SHELF_BAND, SHELF_SIZE).tolist()

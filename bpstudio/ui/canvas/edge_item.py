@@ -7,12 +7,14 @@ from edge_geometry.py, like the static ones.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QStyleOptionGraphicsItem
 
+from .card_index import scene_obstacles
 from .edge_geometry import clipped_path, edge_polylines, polyline_path
 from .pill_spots import SPOT_OFFSETS, free_spot
 from .theme import Style
@@ -214,9 +216,12 @@ class EdgeItem(QGraphicsItem):
             at = total - min(LABEL_MAX_DISTANCE + slot * (row + 2), total / 2)
         spots = np.clip(at + SPOT_OFFSETS, 0.0, total)
         px, py = np.interp(spots, run, xs), np.interp(spots, run, ys) - lift * row
-        if self.scene() is None:
+        scene = self.scene()
+        if scene is None:
             return QPointF(float(px[0]), float(py[0])), 0.0
-        (x, y), cost, self._obstacles_seen = free_spot(self.scene(), self, px, py, row,
+        ask = getattr(scene, "pill_obstacles", None)      # GraphScene: its card index
+        find = partial(ask, self) if ask is not None else partial(scene_obstacles, scene, self)
+        (x, y), cost, self._obstacles_seen = free_spot(find, scene.sceneRect(), px, py, row,
                                                        self._label_wh, seen)
         return QPointF(x, y), cost
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScen
 
 from ...engine.nogc import paused_gc
 from ...model.document import Document
+from .card_index import CardIndex
 from .card_factory import CardBatch, card_label, card_symbol, make_card, shelve
 from .card_text import card_geometries, card_sizes, card_text, layout_gaps
 from .edge_item import EdgeItem
@@ -24,7 +25,7 @@ from .edge_layer import EdgeLayer
 from .group_box import expansion_boxes
 from .group_layer import GroupLayer
 from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
-from .pill_spots import pill_row
+from .pill_spots import obstacles, pill_row
 from .scene_marks import HIDDEN_TEXT, CardMarks
 from .step_highlight import StepHighlight
 from .theme import Style, Theme
@@ -128,11 +129,13 @@ class GraphScene(CardMarks, QGraphicsScene):
             for nid, (x, y) in zip(self._ids, xy.tolist()):
                 self._items[nid] = make_card(self._doc, nid, self._style, self._fresh,
                                              geos.get(nid), (x, y))
-        for shelf in shelve([self._items[nid] for nid in self._ids], xy):
-            self.addItem(shelf)    # and its cards (card_factory.CardShelf: why shelves)
+        self._shelves = shelve([self._items[nid] for nid in self._ids], xy)   # held: see
+        for shelf in self._shelves:           # card_factory.shelve; adds the shelf's cards
+            self.addItem(shelf)
         src = np.array([j for ins in program.inputs for j in ins], dtype=np.int64)
         dst = np.array([i for i, ins in enumerate(program.inputs) for _ in ins], dtype=np.int64)
         self._edges = EdgeLayer(self._style, xy, src, dst, sizes=card_sizes(self._ids, geos))
+        self._card_index = CardIndex([self._items[nid] for nid in self._ids], self._edges.positions)
         self._beacon = self._make_beacon()
         self._fit_scene_rect()
 
@@ -222,6 +225,7 @@ class GraphScene(CardMarks, QGraphicsScene):
             p = self._items[nid].pos()
             dirty = dirty.united(self._edges.move(i, p.x(), p.y(), program.inputs[i]))
         self.invalidate(dirty, QGraphicsScene.BackgroundLayer)
+        self._card_index.moved()
         self.setSceneRect(self.sceneRect().united(self._moved_rect(node_ids)))
         for box in self._boxes:
             if box.involves(node_ids):
@@ -258,6 +262,17 @@ class GraphScene(CardMarks, QGraphicsScene):
         if node != self._current:
             self._current = node
             self.current_node_changed.emit(node or "")
+
+    def pill_obstacles(self, me, area: QRectF) -> np.ndarray:
+        """What a pill (`me`) in `area` keeps clear of, as rows for pill_spots.free_spot:
+        the cards shown there (card_index.py), the step's other pills, the summary
+        cards of folded groups."""
+        cards = (np.zeros((0, 5)) if self._overview else
+                 self._card_index.boxes_in(area, self._groups.folded, self._doc.stepper.program.index))
+        others = [i for i in (*self._groups.cards.values(), *self._highlight.lit_edges())
+                  if i.isVisible()]
+        extra = obstacles(others, me)
+        return np.concatenate([cards, np.array(extra, dtype=float)]) if extra else cards
 
     def lit_edges(self) -> list[EdgeItem]:
         """The edges lit for the current step (for tests and the step panel)."""
@@ -336,6 +351,7 @@ class GraphScene(CardMarks, QGraphicsScene):
         self.setBackgroundBrush(self._style.color["background"])
         for item in self._items.values():
             item.set_style(self._style)
+        self._card_index.reshaped()
         self._edges.set_style(self._style)
         self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
         self._highlight.set_style(self._style)

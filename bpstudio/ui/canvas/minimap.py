@@ -104,19 +104,21 @@ class OverviewMap(QWidget):
 
     def paintEvent(self, event) -> None:
         scene = self._view.graph_scene()
+        if scene is None:                  # the view lost its scene (being torn down)
+            return
         s = scene.style()
+        dots, self._dot = self._dots_pixmap(), self._current_dot()
+        frame = self._view.visible_scene_rect()    # all read before the painter starts
         p = QPainter(self)
-        p.drawPixmap(0, 0, self._dots_pixmap())
+        p.drawPixmap(0, 0, dots)
         p.setRenderHint(QPainter.Antialiasing, True)
         p.setPen(Qt.NoPen)
-        self._dot = self._current_dot()
         if self._dot is not None:
             p.setBrush(s.color["current"])
             p.drawEllipse(QPointF(self._dot), 3.5, 3.5)
-        view = self._view.visible_scene_rect()
         p.setBrush(Qt.NoBrush)
         p.setPen(QPen(s.color["current"], 2))
-        p.drawRect(QRectF(self.to_map(view.topLeft()), self.to_map(view.bottomRight())))
+        p.drawRect(QRectF(self.to_map(frame.topLeft()), self.to_map(frame.bottomRight())))
         p.end()
 
     def mousePressEvent(self, event) -> None:

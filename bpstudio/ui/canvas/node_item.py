@@ -227,24 +227,25 @@ class NodeItem(QGraphicsRectItem):
         right, bottom = max(b[2] for b in boxes), max(b[3] for b in boxes)
         return QRectF(left, top, right - left, bottom - top)
 
-    _clear: tuple = (None, ())
-
     def clear_boxes(self) -> tuple[tuple[float, ...], ...]:
         """keep_clear() as (left, top, right, bottom, weight) boxes: the card (weight 1)
-        and its op circle (OP_CIRCLE_WEIGHT: covered only when nothing else is free).
-        Cached while the card stays put (the pill search asks dozens of cards a step)."""
-        key = (self.x(), self.y(), self.geo)
-        if self._clear[0] != key:
-            g, x, y = self.geo, key[0], key[1]
-            card = (x - g.width / 2 - 2, y - g.height / 2 - 2,
-                    x + g.width / 2 + 2, y + g.height / 2 + 2, 1.0)
+        and its op circle (OP_CIRCLE_WEIGHT: covered only when nothing else is free)."""
+        x, y = self.x(), self.y()
+        return tuple((x + a, y + b, x + c, y + d, w) for a, b, c, d, w in self.box_offsets())
+
+    def box_offsets(self) -> tuple[tuple[float, ...], ...]:
+        """clear_boxes() around the card's centre (shared by the cards of one shape)."""
+        offsets = self._style.cache.setdefault("clear_boxes", {})
+        g = self.geo
+        key = (self._leaf, g)
+        if key not in offsets:
+            card = (-g.width / 2 - 2, -g.height / 2 - 2, g.width / 2 + 2, g.height / 2 + 2, 1.0)
             if self._leaf or g.in_port_x >= -g.width / 2:
-                self._clear = (key, (card,))
+                offsets[key] = (card,)
             else:
                 r = g.op_radius
-                circle = (x + g.in_port_x - 2, y - r - 2, card[0], y + r + 2, OP_CIRCLE_WEIGHT)
-                self._clear = (key, (card, circle))
-        return self._clear[1]
+                offsets[key] = (card, (g.in_port_x - 2, -r - 2, card[0], r + 2, OP_CIRCLE_WEIGHT))
+        return offsets[key]
 
     def _fit_bounds(self) -> None:
         bounds = self._style.cache.setdefault("bounds", {})

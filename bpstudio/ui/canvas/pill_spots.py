@@ -53,25 +53,26 @@ def covered_grid(xs: np.ndarray, ys: np.ndarray, hw: float, hh: float,
     return _overlap(ys, hh, b[:, 1], b[:, 3]) @ ox.T
 
 
-def free_spot(scene, me, px: np.ndarray, py: np.ndarray, row: float, size: tuple[float, float],
-              seen: np.ndarray | None = None):
-    """For the pill `me` of `size` (w, h): the first of the points (then the same a row
+def free_spot(find, stage: QRectF, px: np.ndarray, py: np.ndarray, row: float,
+              size: tuple[float, float], seen: np.ndarray | None = None):
+    """For a pill of `size` (w, h): the first of the points (then the same a row
     above, a row below) where it covers nothing; if none is clear, the nearest clear
     spot around the first point (a few pill widths and rows away); else the least
-    covered. Returns ((x, y), the weighted area covered there, the obstacles looked
-    at); `seen`: obstacles of an earlier search round the same points (a retry)."""
+    covered. `find(area)`: the obstacles that may meet `area`, as (k, 5) rows (left,
+    top, right, bottom, weight; card_index.py); `stage`: the scene rect (what Fit
+    shows), which a pill stays inside. Returns ((x, y), the weighted area covered
+    there, the obstacles looked at); `seen`: those of an earlier search round the
+    same points (a retry)."""
     w, h = size
     hw, hh = w / 2 + LABEL_PAD, h / 2 + LABEL_PAD
     first = QRectF(px[0] - hw, py[0] - hh, 2 * hw, 2 * hh)
-    stage = scene.sceneRect()                 # what Fit shows: a pill stays inside it
-    if seen is None and stage.contains(first) and not any(
-            _meet(first.getCoords(), r) for r in obstacles(items_in(scene, first), me)):
+    if seen is None and stage.contains(first) and not _any_meet(first, find(first)):
         return (float(px[0]), float(py[0])), 0.0, seen    # the usual case: one small query
     reach_x, reach_y = FAR_WIDTHS * w, float(FAR_ROWS.max()) * row
     if seen is None:
         area = QRectF(QPointF(min(px.min(), px[0] - reach_x) - w, py.min() - h - reach_y),
                       QPointF(max(px.max(), px[0] + reach_x) + w, py.max() + h + reach_y))
-        seen = np.array(obstacles(items_in(scene, area), me) + outside(stage))
+        seen = np.concatenate([find(area), np.array(outside(stage))])
     hit = covered_near(px, py, ROWS * row, hw, hh, seen)         # rows × spots, flat
     if hit.min() > 0:                                  # nothing clear on or by the edge
         xs, ys = px[0] + FAR_XS * reach_x, py[0] + FAR_ROWS * row
@@ -118,6 +119,10 @@ def obstacles(items, me) -> list[tuple[float, ...]]:
     return out
 
 
-def _meet(a, b) -> bool:
-    """Do two (left, top, right, bottom) boxes overlap (with area)?"""
-    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+def _any_meet(rect: QRectF, b: np.ndarray) -> bool:
+    """Does any of the boxes b (rows of left, top, right, bottom, ...) overlap rect
+    (with area)?"""
+    if not len(b):
+        return False
+    left, top, right, bottom = rect.getCoords()
+    return bool(np.any((left < b[:, 2]) & (b[:, 0] < right) & (top < b[:, 3]) & (b[:, 1] < bottom)))
