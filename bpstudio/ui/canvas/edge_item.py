@@ -44,17 +44,21 @@ class _Stroke(QGraphicsItem):
         self.setAcceptedMouseButtons(Qt.NoButton)
         self._xs = self._ys = np.zeros((1, 2))
         self._pen = QPen()
-        self._path = QPainterPath()
+        self._path: QPainterPath | None = None
         self._arrow: QPolygonF | None = None
         self._bounds = QRectF()
 
     def set_stroke(self, xs: np.ndarray, ys: np.ndarray, pen: QPen,
                    arrow: QPolygonF | None = None) -> None:
+        """The piece's points and look; its path is made when it is first painted (a
+        step lights edges far off screen too)."""
         self.prepareGeometryChange()
         self._xs, self._ys, self._pen, self._arrow = xs, ys, pen, arrow
-        self._path = polyline_path(xs, ys)
+        self._path = None
         pad = pen.widthF() / 2 + 1
-        self._bounds = self._path.boundingRect().adjusted(-pad, -pad, pad, pad)
+        left, right, top, bottom = xs.min(), xs.max(), ys.min(), ys.max()
+        self._bounds = QRectF(float(left - pad), float(top - pad),
+                              float(right - left + 2 * pad), float(bottom - top + 2 * pad))
         if arrow is not None:
             self._bounds = self._bounds.united(arrow.boundingRect().adjusted(-1, -1, 1, 1))
 
@@ -67,6 +71,8 @@ class _Stroke(QGraphicsItem):
         painter.setBrush(Qt.NoBrush)
         exposed = option.exposedRect
         if exposed.contains(self._bounds):
+            if self._path is None:
+                self._path = polyline_path(self._xs, self._ys)
             painter.drawPath(self._path)
         else:
             pad = self._pen.widthF() + 2

@@ -65,14 +65,11 @@ def free_spot(find, stage: QRectF, px: np.ndarray, py: np.ndarray, row: float,
     same points (a retry)."""
     w, h = size
     hw, hh = w / 2 + LABEL_PAD, h / 2 + LABEL_PAD
-    first = QRectF(px[0] - hw, py[0] - hh, 2 * hw, 2 * hh)
-    if seen is None and stage.contains(first) and not _any_meet(first, find(first)):
-        return (float(px[0]), float(py[0])), 0.0, seen    # the usual case: one small query
     reach_x, reach_y = FAR_WIDTHS * w, float(FAR_ROWS.max()) * row
-    if seen is None:
+    if seen is None:        # one question for the whole search: the first spot is
         area = QRectF(QPointF(min(px.min(), px[0] - reach_x) - w, py.min() - h - reach_y),
                       QPointF(max(px.max(), px[0] + reach_x) + w, py.max() + h + reach_y))
-        seen = np.concatenate([find(area), np.array(outside(stage))])
+        seen = np.concatenate([find(area), np.array(outside(stage))])   # seldom free
     hit = covered_near(px, py, ROWS * row, hw, hh, seen)         # rows × spots, flat
     if hit.min() > 0:                                  # nothing clear on or by the edge
         xs, ys = px[0] + FAR_XS * reach_x, py[0] + FAR_ROWS * row
@@ -117,12 +114,3 @@ def obstacles(items, me) -> list[tuple[float, ...]]:
         elif hasattr(item, "card_rect"):
             out.append((*item.mapRectToScene(item.card_rect()).getCoords(), 1.0))
     return out
-
-
-def _any_meet(rect: QRectF, b: np.ndarray) -> bool:
-    """Does any of the boxes b (rows of left, top, right, bottom, ...) overlap rect
-    (with area)?"""
-    if not len(b):
-        return False
-    left, top, right, bottom = rect.getCoords()
-    return bool(np.any((left < b[:, 2]) & (b[:, 0] < right) & (top < b[:, 3]) & (b[:, 1] < bottom)))
