@@ -13,7 +13,6 @@ from .edge_layer import group_nodes
 from .node_item import NodeItem
 from .step_highlight import op_symbol
 
-
 SHELF_SIZE = 64            # cards per shelf
 SHELF_BAND = 900.0         # ... neighbours: bands this wide, cut by height
 
@@ -36,7 +35,6 @@ class CardShelf(QGraphicsItem):
         """None, as Qt's would say, but without PySide's side effect: asked from Python,
         QGraphicsItem.parentItem() of a top-level item hands the item (and its cards)
         to Python, which then deletes them with its last reference, or twice."""
-        return None
 
     def paint(self, painter, option, widget=None) -> None:
         pass

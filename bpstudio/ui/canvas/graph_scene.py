@@ -7,18 +7,18 @@ each card refills itself when it is next painted (only visible cards do the work
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
 import weakref
+from contextlib import contextmanager
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPen
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsScene
+from PySide6.QtWidgets import QGraphicsScene
 
 from ...engine.nogc import paused_gc
 from ...model.document import Document
-from .card_index import CardIndex
 from .card_factory import CardBatch, card_label, card_symbol, make_card, shelve
+from .card_index import CardIndex
 from .card_text import card_geometries, card_sizes, card_text, layout_gaps
 from .edge_item import EdgeItem
 from .edge_layer import EdgeLayer
@@ -138,18 +138,6 @@ class GraphScene(CardMarks, QGraphicsScene):
         self._card_index = CardIndex([self._items[nid] for nid in self._ids], self._edges.positions)
         self._beacon = self._make_beacon()
         self._fit_scene_rect()
-
-    def _make_beacon(self) -> QGraphicsEllipseItem:
-        """A ring of fixed screen size around the current node when zoomed out."""
-        ring = QGraphicsEllipseItem(-26, -26, 52, 52)
-        ring.setFlag(QGraphicsItem.ItemIgnoresTransformations)
-        ring.setPen(QPen(self._style.color["current"], 5))
-        ring.setBrush(Qt.NoBrush)
-        ring.setZValue(5)
-        ring.setVisible(False)
-        ring.setAcceptedMouseButtons(Qt.NoButton)
-        self.addItem(ring)
-        return ring
 
     def _fit_scene_rect(self) -> None:
         xy = self._edges.positions
@@ -277,13 +265,6 @@ class GraphScene(CardMarks, QGraphicsScene):
     def lit_edges(self) -> list[EdgeItem]:
         """The edges lit for the current step (for tests and the step panel)."""
         return self._highlight.lit_edges()
-
-    def _place_beacon(self, node: str | None) -> None:
-        if node is None:
-            self._beacon.setVisible(False)
-            return
-        self._beacon.setPos(self._items[node].pos())
-        self._beacon.setVisible(self._zoomed_out)
 
     # ---- zoom, theme, badges ----------------------------------------------------------
     _zoomed_out = False

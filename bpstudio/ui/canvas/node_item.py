@@ -43,6 +43,23 @@ OP_CIRCLE_WEIGHT = 1e-3     # a pill over an op circle is better than over a car
 class NodeItem(QGraphicsRectItem):
     """Bounding rect = the rect of QGraphicsRectItem (no pen), so indexing stays in C++."""
 
+    # A new card's state, as class attributes (set on the card when they change: a
+    # 65k-node graph makes 65k cards, and each assignment in __init__ costs).
+    _gen = -1
+    _data, _grad = PENDING_TEXT, ""
+    _state, _grad_state = PENDING, "none"
+    _current: str | None = None         # 'forward' | 'seed' | 'backward'
+    _data_mark: str | None = None       # theme colour name tinting the data row
+    _grad_mark: str | None = None
+    _note = False
+    _badge: bool | None = None
+    _origin = False                     # the first NaN/∞ in evaluation order starts here
+    last_detail: str | None = None      # 'full' | 'plain': what the last paint drew
+    _label_text: QStaticText | None = None    # laid out when first painted
+    _label_width = 0.0
+    _data_text = _grad_text = None
+    _data_width = _grad_width = 0.0
+
     def __init__(self, node_id: str, style: Style, fresh: Freshness, label: str = "",
                  op_symbol: str | None = None, geometry: CardGeometry | None = None):
         """`geometry`: a card of its own size (a tensor's grid); None: the theme's card."""
@@ -51,25 +68,9 @@ class NodeItem(QGraphicsRectItem):
         self._style = style
         self._own_geo = geometry
         self._fresh = fresh
-        self._gen = -1
         self._label = label or node_id
         self._op_symbol = op_symbol             # None for a leaf
         self._leaf = op_symbol is None
-        self._data = PENDING_TEXT
-        self._grad = ""
-        self._state = PENDING
-        self._grad_state = "none"
-        self._current: str | None = None       # 'forward' | 'seed' | 'backward'
-        self._data_mark: str | None = None     # theme colour name tinting the data row
-        self._grad_mark: str | None = None
-        self._note = False
-        self._badge: bool | None = None
-        self._origin = False            # the first NaN/∞ in evaluation order starts here
-        self.last_detail: str | None = None    # 'full' | 'plain': what the last paint drew
-        self._label_text: QStaticText | None = None   # laid out when first painted
-        self._label_width = 0.0
-        self._data_text = self._grad_text = None
-        self._data_width = self._grad_width = 0.0
         self.setPen(style.no_pen)
         self.setFlags(_FLAGS)
         self._fit_bounds()

@@ -1,13 +1,15 @@
 """What the scene marks on cards besides their numbers: numeric-check badges, grads the
 quiz keeps hidden, the card where the first NaN/∞ starts, and the card tooltip.
 
-A mixin of GraphScene: it uses the scene's `_doc`, `_items`, `_checks`, `_origin`,
+A mixin of GraphScene (with the beacon ring of the current card): it uses the
+scene's `_doc`, `_items`, `_style`, `_beacon`, `_zoomed_out`, `_checks`, `_origin`,
 `_origin_text`, `_refresh_item` and `_highlight_step`.
 """
 from __future__ import annotations
 
-from PySide6.QtGui import QTransform
-from PySide6.QtWidgets import QToolTip
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPen, QTransform
+from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QToolTip
 
 from ...engine import fmt
 from .node_item import NodeItem
@@ -16,6 +18,26 @@ HIDDEN_TEXT = "?"         # a grad the quiz keeps hidden
 
 
 class CardMarks:
+    # ---- the beacon: a ring round the current card when zoomed out ---------------------
+    def _make_beacon(self) -> QGraphicsEllipseItem:
+        """A ring of fixed screen size around the current node when zoomed out."""
+        ring = QGraphicsEllipseItem(-26, -26, 52, 52)
+        ring.setFlag(QGraphicsItem.ItemIgnoresTransformations)
+        ring.setPen(QPen(self._style.color["current"], 5))
+        ring.setBrush(Qt.NoBrush)
+        ring.setZValue(5)
+        ring.setVisible(False)
+        ring.setAcceptedMouseButtons(Qt.NoButton)
+        self.addItem(ring)
+        return ring
+
+    def _place_beacon(self, node: str | None) -> None:
+        if node is None:
+            self._beacon.setVisible(False)
+            return
+        self._beacon.setPos(self._items[node].pos())
+        self._beacon.setVisible(self._zoomed_out)
+
     def set_check_results(self, results: dict[str, tuple[bool, float]] | None) -> None:
         """Numeric-check badge per leaf: (ok?, relative error); None or {} clears."""
         results = dict(results or {})
