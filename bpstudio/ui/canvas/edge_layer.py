@@ -29,7 +29,7 @@ AA_PIXEL_LIMIT = 40_000     # longer total stroke in one repaint: thin lines, no
 class EdgeBundle:
     """The edges leaving one group of nodes, and that group's card rectangles."""
 
-    __slots__ = ("starts", "ends", "bows", "cards", "sizes", "_points", "_full", "_card_path")
+    __slots__ = ("_card_path", "_full", "_points", "bows", "cards", "ends", "sizes", "starts")
     # _points[samples] = (xs, ys); _full[samples] = (path, total length)
 
     def __init__(self):

@@ -8,7 +8,7 @@ painted or read, so only visible cards do the work.
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QStaticText
@@ -32,7 +32,7 @@ class Freshness:
 
     __slots__ = ("gen", "pull")
 
-    def __init__(self, pull: Callable[["NodeItem"], None]):
+    def __init__(self, pull: Callable[[NodeItem], None]):
         self.gen = 0
         self.pull = pull
 
