@@ -40,12 +40,18 @@ class CardShelf(QGraphicsItem):
         pass
 
 
-def shelve(cards: list, xy: np.ndarray) -> list[CardShelf]:
-    """Put `cards` (centred at xy) on shelves of neighbours; returns the shelves (to
+def neighbours(xy: np.ndarray) -> np.ndarray:
+    """A group number per card centred at xy: ~SHELF_SIZE neighbours a group (the
+    shelves, and card_index.CardIndex's groups)."""
+    return group_nodes(xy, SHELF_BAND, SHELF_SIZE)
+
+
+def shelve(cards: list, owner: np.ndarray) -> list[CardShelf]:
+    """Put `cards` on the shelves `owner` (neighbours) names; returns the shelves (to
     add to the scene, which adds their cards); the scene keeps them (CardShelf.parentItem)."""
     if not cards:
         return []
-    owner = group_nodes(xy, SHELF_BAND, SHELF_SIZE).tolist()
+    owner = owner.tolist()
     shelves = [CardShelf() for _ in range(max(owner) + 1)]
     for card, k in zip(cards, owner):
         card.setParentItem(shelves[k])

@@ -14,22 +14,18 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRectF
 
-from .edge_layer import group_nodes
 from .pill_spots import items_in, obstacles
-
-GROUP_SIZE = 64
-GROUP_BAND = 900.0
 
 
 class CardIndex:
     """The keep-clear boxes of `cards` (in program order) centred at `positions`
-    (n×2, updated in place by the owner). Tell it when cards move (`moved`) or change
-    shape (`reshaped`); which cards are hidden is given with each question."""
+    (n×2, updated in place by the owner), in the groups of neighbours `owner` names
+    (card_factory.neighbours). Tell it when cards move (`moved`) or change shape
+    (`reshaped`); which cards are hidden is given with each question."""
 
-    def __init__(self, cards: list, positions: np.ndarray):
+    def __init__(self, cards: list, positions: np.ndarray, owner: np.ndarray):
         self._cards = cards
         self._xy = positions
-        owner = group_nodes(positions, GROUP_BAND, GROUP_SIZE)
         self._order = np.argsort(owner, kind="stable")        # nodes, group by group
         self._owner = owner[self._order]
         self._offsets: np.ndarray | None = None   # per card in _order: 2×5 box offsets
@@ -41,7 +37,7 @@ class CardIndex:
         self._shown = np.ones(len(cards), bool)
 
     def reshaped(self) -> None:
-        """Cards changed size or kind (a new theme, a leaf made an op)."""
+        """Cards may have changed size (a new theme)."""
         self._offsets = self._bounds = None
 
     def moved(self) -> None:
@@ -92,16 +88,16 @@ class CardIndex:
         left, top, right, bottom = area.getCoords()
         b, s = self._bounds, self._starts
         near = np.flatnonzero((b[:, 0] < right) & (left < b[:, 2]) & (b[:, 1] < bottom) & (top < b[:, 3]))
-        if len(near) == 1:
-            rows, nodes = slice(s[near[0]], s[near[0] + 1]), None
+        if not len(near):
+            return np.zeros((0, 5))
+        if len(near) == 1:                          # the usual case: a view, not a copy
+            rows = slice(s[near[0]], s[near[0] + 1])
         else:
-            rows = np.concatenate([np.arange(s[g], s[g + 1]) for g in near.tolist()] or [[]])
-            rows = rows.astype(np.int64)
+            rows = np.concatenate([np.arange(s[g], s[g + 1]) for g in near.tolist()])
         r = self._rows[rows]
         meet = (r[:, 0] < right) & (left < r[:, 2]) & (r[:, 1] < bottom) & (top < r[:, 3])
         if hidden:
-            nodes = self._row_node[rows]
-            meet &= self._shown_mask(hidden, ids_index)[nodes]
+            meet &= self._shown_mask(hidden, ids_index)[self._row_node[rows]]
         return r[meet]
 
 

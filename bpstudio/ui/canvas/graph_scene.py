@@ -17,7 +17,14 @@ from PySide6.QtWidgets import QGraphicsScene
 
 from ...engine.nogc import paused_gc
 from ...model.document import Document
-from .card_factory import CardBatch, card_label, card_symbol, make_card, shelve
+from .card_factory import (
+    CardBatch,
+    card_label,
+    card_symbol,
+    make_card,
+    neighbours,
+    shelve,
+)
 from .card_index import CardIndex
 from .card_text import card_geometries, card_sizes, card_text, layout_gaps
 from .edge_item import EdgeItem
@@ -129,13 +136,14 @@ class GraphScene(CardMarks, QGraphicsScene):
             for nid, (x, y) in zip(self._ids, xy.tolist()):
                 self._items[nid] = make_card(self._doc, nid, self._style, self._fresh,
                                              geos.get(nid), (x, y))
-        self._shelves = shelve([self._items[nid] for nid in self._ids], xy)   # held: see
-        for shelf in self._shelves:           # card_factory.shelve; adds the shelf's cards
-            self.addItem(shelf)
+        cards, groups = [self._items[nid] for nid in self._ids], neighbours(xy)
+        self._shelves = shelve(cards, groups)     # held: see card_factory.shelve
+        for shelf in self._shelves:
+            self.addItem(shelf)                   # and its cards
         src = np.array([j for ins in program.inputs for j in ins], dtype=np.int64)
         dst = np.array([i for i, ins in enumerate(program.inputs) for _ in ins], dtype=np.int64)
         self._edges = EdgeLayer(self._style, xy, src, dst, sizes=card_sizes(self._ids, geos))
-        self._card_index = CardIndex([self._items[nid] for nid in self._ids], self._edges.positions)
+        self._card_index = CardIndex(cards, self._edges.positions, groups)
         self._beacon = self._make_beacon()
         self._fit_scene_rect()
 

@@ -66,10 +66,11 @@ def free_spot(find, stage: QRectF, px: np.ndarray, py: np.ndarray, row: float,
     w, h = size
     hw, hh = w / 2 + LABEL_PAD, h / 2 + LABEL_PAD
     reach_x, reach_y = FAR_WIDTHS * w, float(FAR_ROWS.max()) * row
-    if seen is None:        # one question for the whole search: the first spot is
+    # One question for the whole search: in a dense graph the first spot is seldom free.
+    if seen is None:
         area = QRectF(QPointF(min(px.min(), px[0] - reach_x) - w, py.min() - h - reach_y),
                       QPointF(max(px.max(), px[0] + reach_x) + w, py.max() + h + reach_y))
-        seen = np.concatenate([find(area), np.array(outside(stage))])   # seldom free
+        seen = np.concatenate([find(area), np.array(outside(stage))])
     hit = covered_near(px, py, ROWS * row, hw, hh, seen)         # rows × spots, flat
     if hit.min() > 0:                                  # nothing clear on or by the edge
         xs, ys = px[0] + FAR_XS * reach_x, py[0] + FAR_ROWS * row
