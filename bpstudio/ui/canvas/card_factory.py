@@ -72,11 +72,33 @@ def card_symbol(doc, nid: str) -> str | None:
 
 def make_card(doc, nid: str, style, fresh, geometry, pos) -> NodeItem:
     """A node's card at `pos`, with its note mark."""
-    card = NodeItem(nid, style, fresh, card_label(doc, nid), card_symbol(doc, nid), geometry)
-    card.setPos(*pos)
-    if doc.note(nid):
-        card.set_note(True)
-    return card
+    return card_maker(doc, style, fresh)(nid, geometry, pos)
+
+
+def card_maker(doc, style, fresh):
+    """make_card for many cards of one document: `(nid, geometry, pos) -> NodeItem`,
+    the document's names, shapes, op symbols and notes looked up once (65k cards)."""
+    labels, shapes = doc.stepper.labels, doc.stepper.program.shapes
+    nodes, notes = doc.graph.nodes, (doc.graph.view or {}).get("notes", {})
+    symbols: dict[str, str | None] = {}      # op -> symbol, for ops without attributes
+
+    def make(nid: str, geometry, pos) -> NodeItem:
+        node = nodes[nid]
+        if node.attrs:
+            symbol = op_symbol(node.op, node.attrs)
+        elif node.op in symbols:
+            symbol = symbols[node.op]
+        else:
+            symbol = symbols[node.op] = op_symbol(node.op, None)
+        label, shape = labels.get(nid, nid), shapes.get(nid, ())
+        if shape:
+            label = f"{label}  {'×'.join(map(str, shape))}"
+        card = NodeItem(nid, style, fresh, label, symbol, geometry)
+        card.setPos(*pos)
+        if notes.get(nid):
+            card.set_note(True)
+        return card
+    return make
 
 
 class CardBatch:
@@ -91,11 +113,9 @@ class CardBatch:
 
     def make(self, chunk: int = 500):
         """A generator: makes `chunk` cards per step, yields how many are made."""
-        ids = self.doc.stepper.program.ids
+        ids, make = self.doc.stepper.program.ids, card_maker(self.doc, self.style, self.fresh)
         for k, nid in enumerate(ids):
-            self.cards[nid] = make_card(self.doc, nid, self.style, self.fresh,
-                                        self.geometries.get(nid),
-                                        self.positions.get(nid, (0.0, 0.0)))
+            self.cards[nid] = make(nid, self.geometries.get(nid), self.positions.get(nid, (0.0, 0.0)))
             if k % chunk == chunk - 1:
                 yield k + 1
         yield len(ids)

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QStyleOptionGrap
 
 from .card_index import scene_obstacles
 from .edge_geometry import clipped_path, edge_polylines, polyline_path
-from .pill_spots import SPOT_OFFSETS, free_spot
+from .pill_spots import SPOT_OFFSETS, free_spots
 from .theme import Style
 
 LIT_SAMPLES = 24
@@ -101,7 +101,6 @@ class EdgeItem(QGraphicsItem):
         self._xs = self._ys = np.zeros((1, 2))
         self._label_at = QPointF()
         self._label_on = QPointF()      # the point of the edge the pill belongs to
-        self._obstacles_seen = None     # what the last pill search looked at
         self._leader_line: QGraphicsLineItem | None = None    # under the cards (_place_leader)
         self._label_wh = (0.0, 0.0)
         self._strokes = [_Stroke(self) for _ in range(3)]
@@ -129,15 +128,14 @@ class EdgeItem(QGraphicsItem):
                                             np.array([[p1.x(), p1.y()]]), LIT_SAMPLES,
                                             np.array([bow]) if bow else None)
         self._restroke()
-        self._label_wh = self._label_size()
-        self._label_at, cost = self._label_anchor(label_slot, label_lift)
-        if cost > COVERS_A_CARD and short_label and len(short_label) < 0.7 * len(label):
-            self._label, self._label_wh = short_label, self._label_size()
-            at, short_cost = self._label_anchor(label_slot, label_lift, self._obstacles_seen)
-            if short_cost < cost:
-                self._label_at = at
-            else:
-                self._label, self._label_wh = label, self._label_size()
+        labels = [label]
+        if short_label and len(short_label) < 0.7 * len(label):
+            labels.append(short_label)
+        sizes = [self._label_size(text) for text in labels]
+        (self._label_at, cost), *short = self._label_anchor(label_slot, label_lift, sizes)
+        self._label_wh = sizes[0]
+        if short and cost > COVERS_A_CARD and short[0][1] < cost:   # both scored at once
+            self._label, self._label_at, self._label_wh = short_label, short[0][0], sizes[1]
         self._label_on = self._nearest_on_edge(self._label_at)
         self._bounds = self._pill_bounds()
         self._place_leader()
@@ -202,15 +200,16 @@ class EdgeItem(QGraphicsItem):
     def points_to_source(self) -> bool:
         return self._arrow_at_start
 
-    def _label_anchor(self, slot: int, lift: int, seen=None) -> tuple[QPointF, float]:
-        """The pill's centre. Preferred: halfway along a short edge, on a long one a fixed
-        distance from p1 (stacked by `slot`, twins moved `lift` rows). Taken: the spot
-        nearest to that, on the edge or else just beside it, where the pill covers no
-        card, op circle, arrowhead or other pill of this step (pill_spots.free_spot);
-        with the (weighted) area it covers there. `seen`: the obstacles of the last
-        search (`_obstacles_seen`), for a narrower pill's retry at the same place."""
+    def _label_anchor(self, slot: int, lift: int,
+                      sizes: list[tuple[float, float]]) -> list[tuple[QPointF, float]]:
+        """The pill's centre, for a pill of each of `sizes` (the label, its short
+        form). Preferred: halfway along a short edge, on a long one a fixed distance
+        from p1 (stacked by `slot`, twins moved `lift` rows). Taken: the spot nearest
+        to that, on the edge or else just beside it, where the pill covers no card, op
+        circle, arrowhead or other pill of this step (pill_spots.free_spots); with the
+        (weighted) area it covers there."""
         if not self._label:
-            return QPointF(), 0.0
+            return [(QPointF(), 0.0)]
         xs, ys = self._xs[0], self._ys[0]
         run = np.zeros(len(xs))
         np.cumsum(np.hypot(np.diff(xs), np.diff(ys)), out=run[1:])
@@ -224,12 +223,11 @@ class EdgeItem(QGraphicsItem):
         px, py = np.interp(spots, run, xs), np.interp(spots, run, ys) - lift * row
         scene = self.scene()
         if scene is None:
-            return QPointF(float(px[0]), float(py[0])), 0.0
+            return [(QPointF(float(px[0]), float(py[0])), 0.0)] * len(sizes)
         ask = getattr(scene, "pill_obstacles", None)      # GraphScene: its card index
         find = partial(ask, self) if ask is not None else partial(scene_obstacles, scene, self)
-        (x, y), cost, self._obstacles_seen = free_spot(find, scene.sceneRect(), px, py, row,
-                                                       self._label_wh, seen)
-        return QPointF(x, y), cost
+        return [(QPointF(x, y), cost)
+                for (x, y), cost in free_spots(find, scene.sceneRect(), px, py, row, sizes)]
 
     def _nearest_on_edge(self, at: QPointF) -> QPointF:
         """The point of the edge's line closest to `at` (where a leader line starts)."""
@@ -237,9 +235,10 @@ class EdgeItem(QGraphicsItem):
         k = int(np.argmin(np.hypot(xs - at.x(), ys - at.y())))
         return QPointF(float(xs[k]), float(ys[k]))
 
-    def _label_size(self) -> tuple[float, float]:
+    def _label_size(self, text: str | None = None) -> tuple[float, float]:
+        """(w, h) of the pill for `text` (default: the label shown)."""
         fm = self._style.edge_metrics
-        return fm.horizontalAdvance(self._label) + 14, fm.height() + 6
+        return fm.horizontalAdvance(self._label if text is None else text) + 14, fm.height() + 6
 
     def _label_rect(self) -> QRectF:
         w, h = self._label_wh

@@ -20,8 +20,8 @@ from ...model.document import Document
 from .card_factory import (
     CardBatch,
     card_label,
+    card_maker,
     card_symbol,
-    make_card,
     neighbours,
     shelve,
 )
@@ -133,9 +133,9 @@ class GraphScene(CardMarks, QGraphicsScene):
         if ready:                                   # made and placed ahead: add them
             self._items = dict(batch.cards)
         else:
-            for nid, (x, y) in zip(self._ids, xy.tolist()):
-                self._items[nid] = make_card(self._doc, nid, self._style, self._fresh,
-                                             geos.get(nid), (x, y))
+            make = card_maker(self._doc, self._style, self._fresh)
+            for nid, at in zip(self._ids, xy.tolist()):
+                self._items[nid] = make(nid, geos.get(nid), at)
         cards, groups = [self._items[nid] for nid in self._ids], neighbours(xy)
         self._shelves = shelve(cards, groups)     # held: see card_factory.shelve
         for shelf in self._shelves:

@@ -5,6 +5,7 @@ there. A child widget of the view (it draws over the viewport, not in the scene)
 """
 from __future__ import annotations
 
+import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import QWidget
@@ -95,12 +96,18 @@ class OverviewMap(QWidget):
         p.drawRect(QRectF(0.5, 0.5, MAP_W - 1, MAP_H - 1))
         p.setPen(Qt.NoPen)
         p.setBrush(s.color["overview_card"])
-        for x, y in scene.map_points(MAX_DOTS):
-            c = self.to_map(QPointF(x, y))
-            p.drawRect(QRectF(c.x() - 1.5, c.y() - 1, 3, 2))
+        p.drawRects(self._dot_rects(scene.map_points(MAX_DOTS)))
         p.end()
         self._dots, self._dots_key = pix, key
         return pix
+
+    def _dot_rects(self, points: list) -> list[QRectF]:
+        """A 3×2 dot at each scene point, in map pixels (to_map, for all at once)."""
+        rect, k = self._frame()
+        xy = np.asarray(points, dtype=float).reshape(-1, 2)
+        xs = (MAP_W - rect.width() * k) / 2 + (xy[:, 0] - rect.left()) * k - 1.5
+        ys = (MAP_H - rect.height() * k) / 2 + (xy[:, 1] - rect.top()) * k - 1.0
+        return [QRectF(x, y, 3, 2) for x, y in zip(xs.tolist(), ys.tolist())]
 
     def paintEvent(self, event) -> None:
         scene = self._view.graph_scene()

@@ -40,6 +40,21 @@ class Freshness:
 OP_CIRCLE_WEIGHT = 1e-3     # a pill over an op circle is better than over a card's numbers
 
 
+def card_bounds(style: Style, leaf: bool, geometry: CardGeometry | None) -> QRectF:
+    """A card's bounding rect around its centre: the card and its margin, and left
+    of it the op circle (not a leaf's); `geometry` None: the theme's card. One rect
+    for all the cards of a shape (kept in the style's cache)."""
+    bounds = style.cache.setdefault("bounds", {})
+    rect = bounds.get((leaf, geometry))
+    if rect is None:
+        g = geometry or style.geo
+        left = (-g.width / 2) if leaf else g.in_port_x
+        rect = bounds[(leaf, geometry)] = QRectF(left - g.margin, -g.height / 2 - g.margin,
+                                                 g.width / 2 - left + 2 * g.margin,
+                                                 g.height + 2 * g.margin)
+    return rect
+
+
 class NodeItem(QGraphicsRectItem):
     """Bounding rect = the rect of QGraphicsRectItem (no pen), so indexing stays in C++."""
 
@@ -60,20 +75,24 @@ class NodeItem(QGraphicsRectItem):
     _data_text = _grad_text = None
     _data_width = _grad_width = 0.0
 
+    _own_geo: CardGeometry | None = None
+    _leaf = False
+
     def __init__(self, node_id: str, style: Style, fresh: Freshness, label: str = "",
                  op_symbol: str | None = None, geometry: CardGeometry | None = None):
         """`geometry`: a card of its own size (a tensor's grid); None: the theme's card."""
-        super().__init__()
+        super().__init__(card_bounds(style, op_symbol is None, geometry))
         self.node_id = node_id
         self._style = style
-        self._own_geo = geometry
+        if geometry is not None:
+            self._own_geo = geometry
         self._fresh = fresh
         self._label = label or node_id
         self._op_symbol = op_symbol             # None for a leaf
-        self._leaf = op_symbol is None
+        if op_symbol is None:
+            self._leaf = True
         self.setPen(style.no_pen)
         self.setFlags(_FLAGS)
-        self._fit_bounds()
 
     # ---- setters (the scene calls these) -----------------------------------------
     def set_content(self, label: str, op_symbol: str | None) -> None:
@@ -249,15 +268,7 @@ class NodeItem(QGraphicsRectItem):
         return offsets[key]
 
     def _fit_bounds(self) -> None:
-        bounds = self._style.cache.setdefault("bounds", {})
-        g = self.geo
-        rect = bounds.get((self._leaf, g))
-        if rect is None:
-            left = (-g.width / 2) if self._leaf else g.in_port_x
-            rect = bounds[(self._leaf, g)] = QRectF(left - g.margin, -g.height / 2 - g.margin,
-                                               g.width / 2 - left + 2 * g.margin,
-                                               g.height + 2 * g.margin)
-        self.setRect(rect)
+        self.setRect(card_bounds(self._style, self._leaf, self._own_geo))
 
     # ---- painting -----------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:

@@ -24,8 +24,10 @@ def pill_row(style) -> float:
     return style.edge_metrics.height() + 16
 
 
-def _overlap(c: np.ndarray, half: float, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """(len(c), len(lo)): how far the spans [c - half, c + half] overlap [lo, hi] (≥ 0)."""
+def _overlap(c: np.ndarray, half, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """(len(c), len(lo)): how far the spans [c - half, c + half] overlap [lo, hi] (≥ 0);
+    `half`: one half width, or one for each of c."""
+    half = np.asarray(half, dtype=float)[..., None] if np.ndim(half) else half
     o = np.minimum(c[:, None] + half, hi)
     o -= np.maximum(c[:, None] - half, lo)
     return np.maximum(o, 0.0, out=o)
@@ -53,36 +55,50 @@ def covered_grid(xs: np.ndarray, ys: np.ndarray, hw: float, hh: float,
     return _overlap(ys, hh, b[:, 1], b[:, 3]) @ ox.T
 
 
-def free_spot(find, stage: QRectF, px: np.ndarray, py: np.ndarray, row: float,
-              size: tuple[float, float], seen: np.ndarray | None = None):
-    """For a pill of `size` (w, h): the first of the points (then the same a row
-    above, a row below) where it covers nothing; if none is clear, the nearest clear
-    spot around the first point (a few pill widths and rows away); else the least
-    covered. `find(area)`: the obstacles that may meet `area`, as (k, 5) rows (left,
-    top, right, bottom, weight; card_index.py); `stage`: the scene rect (what Fit
-    shows), which a pill stays inside. Returns ((x, y), the weighted area covered
-    there, the obstacles looked at); `seen`: those of an earlier search round the
-    same points (a retry)."""
-    w, h = size
-    hw, hh = w / 2 + LABEL_PAD, h / 2 + LABEL_PAD
-    reach_x, reach_y = FAR_WIDTHS * w, float(FAR_ROWS.max()) * row
-    # One question for the whole search: in a dense graph the first spot is seldom free.
-    if seen is None:
-        area = QRectF(QPointF(min(px.min(), px[0] - reach_x) - w, py.min() - h - reach_y),
-                      QPointF(max(px.max(), px[0] + reach_x) + w, py.max() + h + reach_y))
-        seen = np.concatenate([find(area), np.array(outside(stage))])
-    hit = covered_near(px, py, ROWS * row, hw, hh, seen)         # rows × spots, flat
-    if hit.min() > 0:                                  # nothing clear on or by the edge
-        xs, ys = px[0] + FAR_XS * reach_x, py[0] + FAR_ROWS * row
-        far = covered_grid(xs, ys, hw, hh, seen)                 # rows × columns
-        if far.min() < hit.min():            # clear, or covering less (an op circle only)
-            dist = np.hypot(xs[None, :] - px[0], (ys[:, None] - py[0]) * 2)
-            k = int(np.lexsort((dist.ravel(), far.ravel()))[0])   # least covered, nearest
-            i, j = divmod(k, len(xs))
-            return (float(xs[j]), float(ys[i])), float(far[i, j]), seen
+def free_spots(find, stage: QRectF, px: np.ndarray, py: np.ndarray, row: float,
+               sizes: list[tuple[float, float]]) -> list[tuple[tuple[float, float], float]]:
+    """For pills of each of `sizes` ((w, h) pairs of one height: a label and its short
+    form): the first of the points (then the same a row above, a row below) where the
+    pill covers nothing; if none is clear, the nearest clear spot around the first
+    point (a few pill widths and rows away); else the least covered. `find(area)`: the
+    obstacles that may meet `area`, as (k, 5) rows (left, top, right, bottom, weight;
+    card_index.py); `stage`: the scene rect (what Fit shows), which a pill stays
+    inside. Returns, per size, ((x, y), the weighted area covered there). All sizes
+    and spots are scored in one pass over the obstacles of one question (in a dense
+    graph the first spot is seldom free)."""
+    widths = np.array([w for w, _ in sizes], dtype=float)
+    h = sizes[0][1]
+    reach_x, reach_y = FAR_WIDTHS * widths, float(FAR_ROWS.max()) * row
+    w = float(widths.max())
+    area = QRectF(QPointF(min(px.min(), px[0] - reach_x.max()) - w, py.min() - h - reach_y),
+                  QPointF(max(px.max(), px[0] + reach_x.max()) + w, py.max() + h + reach_y))
+    b = np.concatenate([find(area), np.array(outside(stage))])
+    n, m = len(px), len(sizes)
+    far_xs = px[0] + FAR_XS[None, :] * reach_x[:, None]                  # sizes × columns
+    xs = np.concatenate([np.broadcast_to(px, (m, n)), far_xs], axis=1)
+    ox = _overlap(xs.ravel(), (widths / 2 + LABEL_PAD).repeat(n + len(FAR_XS)), b[:, 0], b[:, 2])
+    ox *= b[:, 4]
+    ox = ox.reshape(m, xs.shape[1], -1)                                  # sizes × xs × k
+    ys = np.concatenate([(py[None, :] + ROWS[:, None] * row).ravel(), py[0] + FAR_ROWS * row])
+    oy = _overlap(ys, h / 2 + LABEL_PAD, b[:, 1], b[:, 3])              # ys × k
+    near = (oy[:len(ROWS) * n].reshape(1, len(ROWS), n, -1) * ox[:, None, :n]).sum(axis=-1)
+    far = oy[len(ROWS) * n:] @ ox[:, n:].transpose(0, 2, 1)              # sizes × rows × cols
+    return [_choose(near[i].ravel(), far[i], far_xs[i], px, py, row) for i in range(m)]
+
+
+def _choose(hit: np.ndarray, far: np.ndarray, far_xs: np.ndarray, px, py, row):
+    """Of the spots on or by the edge (`hit`, rows × spots, flat) the first clear one;
+    if none is, the least covered, nearest spot of the wider grid (`far`, rows ×
+    columns at `far_xs`) when it covers less; else the least covered on the edge."""
+    if hit.min() > 0 and far.min() < hit.min():       # clear, or covering less (an op circle only)
+        ys = py[0] + FAR_ROWS * row
+        dist = np.hypot(far_xs[None, :] - px[0], (ys[:, None] - py[0]) * 2)
+        k = int(np.lexsort((dist.ravel(), far.ravel()))[0])   # least covered, nearest
+        i, j = divmod(k, len(far_xs))
+        return (float(far_xs[j]), float(ys[i])), float(far[i, j])
     best = int(np.argmin(hit))                  # the first clear one, if any is
     r, k = divmod(best, len(px))
-    return (float(px[k]), float(py[k] + ROWS[r] * row)), float(hit[best]), seen
+    return (float(px[k]), float(py[k] + ROWS[r] * row)), float(hit[best])
 
 
 def outside(stage: QRectF, far: float = 1e5, weight: float = OFF_STAGE_WEIGHT) -> list[tuple]:
