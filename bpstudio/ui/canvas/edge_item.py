@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QStyleOptionGrap
 
 from .card_index import scene_obstacles
 from .edge_geometry import clipped_path, edge_polylines, polyline_path
-from .pill_spots import SPOT_OFFSETS, free_spots
+from .pill_spots import FAR_ROWS, FAR_WIDTHS, SPOT_OFFSETS, free_spots
 from .theme import Style
 
 LIT_SAMPLES = 24
@@ -70,7 +70,9 @@ class _Stroke(QGraphicsItem):
         painter.setPen(self._pen)
         painter.setBrush(Qt.NoBrush)
         exposed = option.exposedRect
-        if exposed.contains(self._bounds):
+        # Qt clips a solid line to the exposed region cheaply; a dashed one it would
+        # lay its dashes along all of, so that is cut to the region first.
+        if self._pen.style() == Qt.SolidLine or exposed.contains(self._bounds):
             if self._path is None:
                 self._path = polyline_path(self._xs, self._ys)
             painter.drawPath(self._path)
@@ -103,6 +105,9 @@ class EdgeItem(QGraphicsItem):
         self._label_on = QPointF()      # the point of the edge the pill belongs to
         self._leader_line: QGraphicsLineItem | None = None    # under the cards (_place_leader)
         self._label_wh = (0.0, 0.0)
+        self._pending: tuple | None = None      # a pill not placed yet (settle)
+        self._envelope = QRectF()               # ... and where it may land
+        self.settle_step = None                 # StepHighlight.settle: the step's pills, in order
         self._strokes = [_Stroke(self) for _ in range(3)]
         self.setZValue(2)
         self.setAcceptedMouseButtons(Qt.NoButton)
@@ -128,11 +133,28 @@ class EdgeItem(QGraphicsItem):
                                             np.array([[p1.x(), p1.y()]]), LIT_SAMPLES,
                                             np.array([bow]) if bow else None)
         self._restroke()
+        self._bounds = QRectF()
+        self._pending = (label, short_label, *self._spots(label_slot, label_lift)) if label else None
+        self._envelope = self._pill_envelope(label)
+        self._place_leader()
+        if getattr(self.scene(), "settle_pills", None) is None:   # no view tells it when
+            self.settle()
+        self.update()
+
+    def settle(self) -> None:
+        """Place the pill that set_edge left pending: the scene asks when a view is
+        about to paint where it may land, or before an export; the getters ask too.
+        A step far off screen (follow off, a fast run) places no pill at all."""
+        if self._pending is None:
+            return
+        label, short_label, px, py = self._pending
+        self._pending = None
+        self.prepareGeometryChange()
         labels = [label]
         if short_label and len(short_label) < 0.7 * len(label):
             labels.append(short_label)
         sizes = [self._label_size(text) for text in labels]
-        (self._label_at, cost), *short = self._label_anchor(label_slot, label_lift, sizes)
+        (self._label_at, cost), *short = self._label_anchor(px, py, sizes)
         self._label_wh = sizes[0]
         if short and cost > COVERS_A_CARD and short[0][1] < cost:   # both scored at once
             self._label, self._label_at, self._label_wh = short_label, short[0][0], sizes[1]
@@ -140,6 +162,26 @@ class EdgeItem(QGraphicsItem):
         self._bounds = self._pill_bounds()
         self._place_leader()
         self.update()
+
+    def pending_near(self, area: QRectF) -> bool:
+        """Is the pill still to be placed, somewhere it may show in `area`?"""
+        return self._pending is not None and self._envelope.intersects(area)
+
+    def _pill_envelope(self, label: str) -> QRectF:
+        """Where the pill search may put a pill for `label` (pill_spots.free_spots:
+        by the spots, up to 1.5 widths and four rows beside them; a short form is
+        narrower)."""
+        if self._pending is None:
+            return QRectF()
+        px, py = self._pending[2:]
+        w, h = self._label_size(label)
+        dx, dy = (FAR_WIDTHS + 1) * w, float(FAR_ROWS.max()) * self._pill_row() + h
+        return QRectF(QPointF(float(px.min()) - dx, float(py.min()) - dy),
+                      QPointF(float(px.max()) + dx, float(py.max()) + dy))
+
+    def _settled(self) -> None:
+        if self._pending is not None:
+            (self.settle_step or self.settle)()
 
     def _restroke(self) -> None:
         pen = QPen(self._style.color[self._colour], self._width,
@@ -155,6 +197,8 @@ class EdgeItem(QGraphicsItem):
         self.prepareGeometryChange()
         self._style = style
         self._restroke()
+        if self._pending is not None:
+            return
         self._label_wh = self._label_size()
         self._bounds = self._pill_bounds()
         self._place_leader()
@@ -163,7 +207,7 @@ class EdgeItem(QGraphicsItem):
     def _place_leader(self) -> None:
         """The leader line of a pill moved off its edge: its own item, under the cards
         (z −0.5), so it never crosses a card's numbers; shown and hidden with the pill."""
-        leader = self._leader() if self._label else None
+        leader = self._leader() if self._label and self._pending is None else None
         line = self._leader_line
         if leader is None or self.scene() is None:
             if line is not None:
@@ -180,11 +224,12 @@ class EdgeItem(QGraphicsItem):
 
     def itemChange(self, change, value):
         if change == QGraphicsItem.ItemVisibleHasChanged and self._leader_line is not None:
-            self._leader_line.setVisible(bool(value) and self._label != ""
-                                         and self._leader() is not None)
+            self._leader_line.setVisible(bool(value) and self._label != "" and self._pending
+                                         is None and self._leader() is not None)
         return super().itemChange(change, value)
 
     def label_text(self) -> str:
+        self._settled()
         return self._label
 
     def colour_name(self) -> str:
@@ -200,34 +245,37 @@ class EdgeItem(QGraphicsItem):
     def points_to_source(self) -> bool:
         return self._arrow_at_start
 
-    def _label_anchor(self, slot: int, lift: int,
-                      sizes: list[tuple[float, float]]) -> list[tuple[QPointF, float]]:
-        """The pill's centre, for a pill of each of `sizes` (the label, its short
-        form). Preferred: halfway along a short edge, on a long one a fixed distance
-        from p1 (stacked by `slot`, twins moved `lift` rows). Taken: the spot nearest
-        to that, on the edge or else just beside it, where the pill covers no card, op
-        circle, arrowhead or other pill of this step (pill_spots.free_spots); with the
-        (weighted) area it covers there."""
-        if not self._label:
-            return [(QPointF(), 0.0)]
+    def _pill_row(self) -> float:
+        return self._style.edge_metrics.height() + 10
+
+    def _spots(self, slot: int, lift: int) -> tuple[np.ndarray, np.ndarray]:
+        """Where the pill would rather be, best first (x's, y's): halfway along a
+        short edge, on a long one a fixed distance from p1 (stacked by `slot`, twins
+        moved `lift` rows), then on either side along the edge."""
         xs, ys = self._xs[0], self._ys[0]
         run = np.zeros(len(xs))
         np.cumsum(np.hypot(np.diff(xs), np.diff(ys)), out=run[1:])
-        total = run[-1]
-        row = self._style.edge_metrics.height() + 10
+        total, row = run[-1], self._pill_row()
         if total <= 2 * LABEL_MAX_DISTANCE:
             at = total / 2
         else:
             at = total - min(LABEL_MAX_DISTANCE + slot * (row + 2), total / 2)
         spots = np.clip(at + SPOT_OFFSETS, 0.0, total)
-        px, py = np.interp(spots, run, xs), np.interp(spots, run, ys) - lift * row
+        return np.interp(spots, run, xs), np.interp(spots, run, ys) - lift * row
+
+    def _label_anchor(self, px: np.ndarray, py: np.ndarray,
+                      sizes: list[tuple[float, float]]) -> list[tuple[QPointF, float]]:
+        """The pill's centre, for a pill of each of `sizes` (the label, its short
+        form): the spot nearest to the first of (px, py), on the edge or else just
+        beside it, where the pill covers no card, op circle, arrowhead or other pill
+        of this step (pill_spots.free_spots); with the (weighted) area it covers there."""
         scene = self.scene()
         if scene is None:
             return [(QPointF(float(px[0]), float(py[0])), 0.0)] * len(sizes)
         ask = getattr(scene, "pill_obstacles", None)      # GraphScene: its card index
         find = partial(ask, self) if ask is not None else partial(scene_obstacles, scene, self)
-        return [(QPointF(x, y), cost)
-                for (x, y), cost in free_spots(find, scene.sceneRect(), px, py, row, sizes)]
+        return [(QPointF(x, y), cost) for (x, y), cost
+                in free_spots(find, scene.sceneRect(), px, py, self._pill_row(), sizes)]
 
     def _nearest_on_edge(self, at: QPointF) -> QPointF:
         """The point of the edge's line closest to `at` (where a leader line starts)."""
@@ -261,9 +309,13 @@ class EdgeItem(QGraphicsItem):
 
     def keep_clear(self) -> QRectF:
         """The scene area other pills of this step stay out of: this one's."""
+        self._settled()
         return self._label_rect() if self._label else QRectF()
 
     def clear_boxes(self) -> tuple[tuple[float, ...], ...]:
+        """As keep_clear(); none while pending (placed after the pills that ask)."""
+        if self._pending is not None:
+            return ()
         return ((*self.keep_clear().getCoords(), 1.0),) if self._label else ()
 
     def _arrow(self) -> QPolygonF:

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import weakref
 from contextlib import contextmanager
+from functools import reduce
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsScene
 
 from ...engine.nogc import paused_gc
 from ...model.document import Document
+from .card_cache import Freshness
 from .card_factory import (
     CardBatch,
     card_label,
@@ -31,16 +33,17 @@ from .edge_item import EdgeItem
 from .edge_layer import EdgeLayer
 from .group_box import expansion_boxes
 from .group_layer import GroupLayer
-from .node_item import PENDING_TEXT, TEXT_LOD, Freshness, NodeItem
+from .node_item import PENDING_TEXT, TEXT_LOD, NodeItem
 from .pill_spots import obstacles, pill_row
 from .scene_marks import HIDDEN_TEXT, CardMarks
+from .scene_selection import SceneSelection
 from .step_highlight import StepHighlight
 from .theme import Style, Theme
 
 OVERVIEW_SCALE = 0.12     # below this zoom the edge layer draws the cards instead
 
 
-class GraphScene(CardMarks, QGraphicsScene):
+class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
     node_selected = Signal(str)                                  # '' when cleared
     node_moved_by_user = Signal(str, float, float, float, float)  # id, old x, y, new x, y
     current_node_changed = Signal(str)                           # '' before the first step
@@ -80,6 +83,7 @@ class GraphScene(CardMarks, QGraphicsScene):
         self._items, self._checks, self._drag_start = {}, {}, {}
         self._current: str | None = None
         self._origin = None
+        self._fresh.cached.clear()        # those cards go now
         self.clear()
         with paused_gc():            # 65k items: no cyclic garbage, so skip the GC walks
             self._build(batch)
@@ -184,7 +188,7 @@ class GraphScene(CardMarks, QGraphicsScene):
 
     def refresh_all(self) -> None:
         """Re-read every node. Cheap: visible cards refill when repainted, others later."""
-        self._fresh.gen += 1
+        self._fresh.bump()
         self._highlight_step()
         self.update()
 
@@ -232,10 +236,7 @@ class GraphScene(CardMarks, QGraphicsScene):
             self._groups.moved(node_ids)
 
     def _moved_rect(self, node_ids) -> QRectF:
-        rect = QRectF()
-        for nid in node_ids:
-            rect = rect.united(self._items[nid].sceneBoundingRect())
-        return rect
+        return reduce(QRectF.united, (self._items[n].sceneBoundingRect() for n in node_ids), QRectF())
 
     # ---- the current step -------------------------------------------------------------
     def current_node(self) -> str | None:
@@ -260,7 +261,7 @@ class GraphScene(CardMarks, QGraphicsScene):
             self.current_node_changed.emit(node or "")
 
     def pill_obstacles(self, me, area: QRectF) -> np.ndarray:
-        """What a pill (`me`) in `area` keeps clear of, as rows for pill_spots.free_spot:
+        """What a pill (`me`) in `area` keeps clear of, as rows for pill_spots.free_spots:
         the cards shown there (card_index.py), the step's other pills, the summary
         cards of folded groups."""
         cards = (np.zeros((0, 5)) if self._overview else
@@ -270,9 +271,13 @@ class GraphScene(CardMarks, QGraphicsScene):
         extra = obstacles(others, me)
         return np.concatenate([cards, np.array(extra, dtype=float)]) if extra else cards
 
-    def lit_edges(self) -> list[EdgeItem]:
-        """The edges lit for the current step (for tests and the step panel)."""
-        return self._highlight.lit_edges()
+    def lit_edges(self, settle: bool = True) -> list[EdgeItem]:
+        """The edges lit for the current step, their pills placed (`settle`)."""
+        return self._highlight.lit_edges(settle)
+
+    def settle_pills(self, area: QRectF | None = None) -> None:
+        """Place the step's pills that may show in `area` (None: all; step_highlight)."""
+        self._highlight.settle(area)
 
     # ---- zoom, theme, badges ----------------------------------------------------------
     _zoomed_out = False
@@ -317,6 +322,7 @@ class GraphScene(CardMarks, QGraphicsScene):
         """Paint without the selection outline (exports); no selection signals."""
         items = self.selectedItems()
         self._selecting = True
+        self._fresh.drop_pictures()               # painted afresh (card_cache.py)
         try:
             for item in items:
                 item.setSelected(False)
@@ -350,51 +356,5 @@ class GraphScene(CardMarks, QGraphicsScene):
         self._beacon.setPen(QPen(self._style.color["current"], 5))
         self._highlight_step()
 
-    # ---- selection and dragging ---------------------------------------------------------
     def node_item(self, node_id: str) -> NodeItem:
         return self._items[node_id]
-
-    def selected_node(self) -> str | None:
-        for item in self.selectedItems():
-            if isinstance(item, NodeItem):
-                return item.node_id
-        return None
-
-    def select_node(self, node_id: str | None) -> None:
-        self._selecting = True
-        try:
-            self.clearSelection()
-            if node_id:
-                self._items[node_id].setSelected(True)
-        finally:
-            self._selecting = False
-        self._emit_selection()
-
-    def _emit_selection(self) -> None:
-        if self._selecting:
-            return
-        current = self.selected_node() or ""
-        if current != self._last_selected:
-            self._last_selected = current
-            self.node_selected.emit(current)
-
-    def mousePressEvent(self, event) -> None:
-        super().mousePressEvent(event)
-        if event.button() == Qt.LeftButton:
-            self._drag_start = {it.node_id: it.pos() for it in self.selectedItems()
-                                if isinstance(it, NodeItem)}
-
-    def mouseMoveEvent(self, event) -> None:
-        super().mouseMoveEvent(event)
-        if self._drag_start and event.buttons() & Qt.LeftButton:
-            self._geometry_changed(list(self._drag_start))
-
-    def mouseReleaseEvent(self, event) -> None:
-        super().mouseReleaseEvent(event)
-        if event.button() != Qt.LeftButton:
-            return
-        started, self._drag_start = self._drag_start, {}
-        for nid, old in started.items():
-            new = self._items[nid].pos()
-            if new != old:
-                self.node_moved_by_user.emit(nid, old.x(), old.y(), new.x(), new.y())

@@ -72,6 +72,13 @@ class GraphView(QGraphicsView):
     def _map_changed(self, *_args) -> None:
         self.overview_map.current_moved()
 
+    def viewportEvent(self, event) -> bool:
+        if event.type() == QEvent.Paint:        # the step's pills that show here, placed
+            scene = self.graph_scene()
+            if scene is not None:
+                scene.settle_pills(self.visible_scene_rect())
+        return super().viewportEvent(event)
+
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
         self.overview_map.sync()

@@ -180,7 +180,7 @@ class GroupLayer:
         if gid is not None:
             self.cards[gid].set_current(self._doc.stepper.current.kind)
         self._current = gid
-        for edge in self._scene.lit_edges():
+        for edge in self._scene.lit_edges(settle=False):
             inside = self.folded.get(edge.source)
             if inside is not None and inside == self.folded.get(edge.target):
                 edge.setVisible(False)

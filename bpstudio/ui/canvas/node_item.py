@@ -8,12 +8,11 @@ painted or read, so only visible cards do the work.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QStaticText
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QStyleOptionGraphicsItem
 
+from .card_cache import Freshness
 from .card_paint import card_rect, draw_frame, row_rects, static_text
 from .theme import CardGeometry, Style
 
@@ -25,16 +24,6 @@ CELL_SEP = "  "          # between the numbers of one row of a tensor's text
 MARK_ROOM = 9            # after the caption: the ✓ / ↻ mark of the grad row
 RIGHT_PAD = 5            # right of the numbers
 ARROW_ROOM = 18.0        # right of a card: a backward step's arrowhead (edge_item._arrow)
-
-
-class Freshness:
-    """Shared by a scene's items: the current generation and how to refill an item."""
-
-    __slots__ = ("gen", "pull")
-
-    def __init__(self, pull: Callable[[NodeItem], None]):
-        self.gen = 0
-        self.pull = pull
 
 
 OP_CIRCLE_WEIGHT = 1e-3     # a pill over an op circle is better than over a card's numbers
@@ -74,6 +63,7 @@ class NodeItem(QGraphicsRectItem):
     _label_width = 0.0
     _data_text = _grad_text = None
     _data_width = _grad_width = 0.0
+    _view_paints = 0                    # full paints in a view (card_cache.py: the second keeps a picture)
 
     _own_geo: CardGeometry | None = None
     _leaf = False
@@ -280,6 +270,10 @@ class NodeItem(QGraphicsRectItem):
             self._paint_plain(painter)
             return
         self.last_detail = "full"
+        if widget is not None and self._view_paints < 2:
+            self._view_paints += 1
+            if self._view_paints == 2:      # painted again: keep a picture (card_cache.py)
+                self._fresh.keep_picture(self)
         s = self._style
         key = (self._leaf, self._op_symbol, self._current is not None,
                self._state == PENDING, self.isSelected(), self.geo)

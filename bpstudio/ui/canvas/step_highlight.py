@@ -114,6 +114,7 @@ class StepHighlight:
     def _lit_edge(self) -> EdgeItem:
         if self._used == len(self._lit):
             edge = EdgeItem(self._style)
+            edge.settle_step = self.settle
             self._scene.addItem(edge)
             self._lit.append(edge)
         edge = self._lit[self._used]
@@ -121,8 +122,20 @@ class StepHighlight:
         self._used += 1
         return edge
 
-    def lit_edges(self) -> list[EdgeItem]:
+    def lit_edges(self, settle: bool = False) -> list[EdgeItem]:
+        """The lit edges (`settle`: their pills placed)."""
+        if settle:
+            self.settle()
         return [e for e in self._lit if e.isVisible()]
+
+    def settle(self, area=None) -> None:
+        """Place the step's pills (EdgeItem.settle: a step leaves them pending), in
+        order, each clear of those before it; with `area`, only if one of them may
+        show there (a view is about to paint it, or an export)."""
+        lit = self._lit[:self._used]
+        if area is None or any(edge.pending_near(area) for edge in lit):
+            for edge in lit:
+                edge.settle()
 
     def involves(self, node_ids) -> bool:
         """Does the highlight touch any of these nodes (so it must follow a move)?"""
