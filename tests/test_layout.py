@@ -11,6 +11,7 @@ import pytest
 from bpstudio.model.layout import (
     LAYER_GAP,
     NODE_GAP,
+    IndexedEdges,
     assign_layers,
     count_crossings,
     drawn_crossings,
@@ -113,6 +114,21 @@ def test_empty_single_and_cycle():
 def test_unknown_node_rejected():
     with pytest.raises(ValueError):
         layered_layout(["a"], [("a", "zzz")])
+    with pytest.raises(ValueError, match="zzz"):
+        IndexedEdges.from_inputs(["a"], [["zzz"]])
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_edges_by_position_lay_out_as_edges_by_name(seed):
+    """Document hands the layout its edges as positions (IndexedEdges, no 130k
+    tuples): the same graph, with duplicate edges, gives the same positions."""
+    node_ids, edges = random_dag(300, 700, seed)
+    edges = edges + edges[:20]
+    inputs = defaultdict(list)
+    for a, b in edges:
+        inputs[b].append(a)
+    by_position = IndexedEdges.from_inputs(node_ids, [inputs[n] for n in node_ids])
+    assert layered_layout(node_ids, by_position) == layered_layout(node_ids, edges)
 
 
 def test_count_crossings_small_cases():

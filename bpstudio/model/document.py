@@ -262,12 +262,12 @@ class Document:
     def positions(self) -> dict[str, tuple[float, float]]:
         """Every node's position: the file's where given, the layout's elsewhere."""
         if self._positions is None:
-            from .layout import layered_layout
+            from .layout import IndexedEdges, layered_layout
             fixed = {k: (float(v[0]), float(v[1]))
                      for k, v in (self.graph.view or {}).get("positions", {}).items()
                      if k in self.graph.nodes}
             ids = list(self.graph.nodes)
-            edges = [(i, n.id) for n in self.graph.nodes.values() for i in n.inputs]
+            edges = IndexedEdges.from_inputs(ids, (n.inputs for n in self.graph.nodes.values()))
             gaps = dict(zip(("layer_gap", "node_gap"), self._layout_gaps or ()))
             self._positions = layered_layout(ids, edges, fixed=fixed, **gaps)
         return self._positions

@@ -16,6 +16,8 @@ rightmost node.  Pipeline, all iterative (no recursion) and deterministic:
 from __future__ import annotations
 
 from collections import deque
+from itertools import pairwise
+from typing import NamedTuple
 
 import numpy as np
 
@@ -30,17 +32,42 @@ LAYER_GAP, NODE_GAP = 176.0, 84.0
 
 
 # --------------------------------------------------------------------------- graph
+class IndexedEdges(NamedTuple):
+    """Edges as positions in the node list: (input, consumer) pairs as two arrays (a
+    big graph's 130k edges need no (str, str) tuples nor a second lookup)."""
+    src: np.ndarray
+    dst: np.ndarray
+
+    @classmethod
+    def from_inputs(cls, node_ids: list[str], inputs) -> IndexedEdges:
+        """`inputs`: each node's input ids, in the order of `node_ids`."""
+        index = {node: i for i, node in enumerate(node_ids)}
+        counts, flat = [], []
+        for ins in inputs:
+            counts.append(len(ins))
+            flat.extend(ins)
+        try:
+            src = np.fromiter(map(index.__getitem__, flat), np.int64, len(flat))
+        except KeyError as missing:
+            raise ValueError(f"edge refers to unknown node {missing}") from None
+        return cls(src, np.repeat(np.arange(len(counts), dtype=np.int64), counts))
+
+
 def _index_graph(node_ids, edges) -> tuple[int, np.ndarray, np.ndarray]:
-    """Map ids to 0..n-1; return (n, src, dst) with duplicates and self-loops dropped."""
+    """Map ids to 0..n-1; return (n, src, dst) with duplicates and self-loops dropped.
+    `edges`: (input id, consumer id) pairs, or IndexedEdges."""
     index = {node: i for i, node in enumerate(node_ids)}
     if len(index) != len(node_ids):
         raise ValueError("duplicate node ids")
     n = len(index)
-    try:
-        src = np.fromiter(map(index.__getitem__, (a for a, _ in edges)), np.int64)
-        dst = np.fromiter(map(index.__getitem__, (b for _, b in edges)), np.int64)
-    except KeyError as missing:
-        raise ValueError(f"edge refers to unknown node {missing}") from None
+    if isinstance(edges, IndexedEdges):
+        src, dst = edges
+    else:
+        try:
+            src = np.fromiter(map(index.__getitem__, (a for a, _ in edges)), np.int64)
+            dst = np.fromiter(map(index.__getitem__, (b for _, b in edges)), np.int64)
+        except KeyError as missing:
+            raise ValueError(f"edge refers to unknown node {missing}") from None
     key = np.unique(src * max(n, 1) + dst)
     src, dst = key // max(n, 1), key % max(n, 1)
     keep = src != dst
@@ -52,7 +79,7 @@ def _csr(n: int, keys: np.ndarray, values: np.ndarray) -> list[list[int]]:
     order = np.argsort(keys, kind="stable")
     starts = np.searchsorted(keys[order], np.arange(n + 1)).tolist()
     flat = values[order].tolist()
-    return [flat[starts[i]:starts[i + 1]] for i in range(n)]
+    return [flat[a:b] for a, b in pairwise(starts)]
 
 
 # --------------------------------------------------------------------------- ranks
