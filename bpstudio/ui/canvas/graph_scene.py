@@ -10,6 +10,7 @@ from __future__ import annotations
 import weakref
 from contextlib import contextmanager
 from functools import reduce
+from itertools import chain
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Signal
@@ -132,7 +133,9 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
         self._doc.set_layout_gaps(*layout_gaps(geos.values()))
         positions = self._doc.positions()
         self._ids = program.ids
-        xy = np.array([positions.get(nid, (0.0, 0.0)) for nid in self._ids], dtype=float)
+        at, origin = positions.get, (0.0, 0.0)
+        xy = np.fromiter(chain.from_iterable([at(nid, origin) for nid in self._ids]), float,
+                         2 * len(self._ids)).reshape(-1, 2)
         self._overview = False
         if ready:                                   # made and placed ahead: add them
             self._items = dict(batch.cards)
@@ -144,8 +147,8 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
         self._shelves = shelve(cards, groups)     # held: see card_factory.shelve
         for shelf in self._shelves:
             self.addItem(shelf)                   # and its cards
-        src = np.array([j for ins in program.inputs for j in ins], dtype=np.int64)
-        dst = np.array([i for i, ins in enumerate(program.inputs) for _ in ins], dtype=np.int64)
+        src = np.fromiter(chain.from_iterable(program.inputs), np.int64)
+        dst = np.repeat(np.arange(len(program.inputs)), [len(ins) for ins in program.inputs])
         self._edges = EdgeLayer(self._style, xy, src, dst, sizes=card_sizes(self._ids, geos))
         self._card_index = CardIndex(cards, self._edges.positions, groups)
         self._beacon = self._make_beacon()
