@@ -121,14 +121,15 @@ def _asap_then_pull_right(rank, inputs: list, consumers: list) -> list:
     place it (so leaves sit by their consumer)."""
     order = np.argsort(rank, kind="stable").tolist()
     ranks = [0] * len(order)
+    rank_of = ranks.__getitem__             # the list is updated in place
     for v in order:
         ins = inputs[v]
         if ins:
-            ranks[v] = max([ranks[u] for u in ins]) + 1
+            ranks[v] = max(map(rank_of, ins)) + 1
     for v in reversed(order):
         outs = consumers[v]
         if outs and len(outs) >= len(inputs[v]):
-            ranks[v] = min([ranks[u] for u in outs]) - 1
+            ranks[v] = min(map(rank_of, outs)) - 1
     return ranks
 
 
