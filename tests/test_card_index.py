@@ -8,36 +8,11 @@ import pytest
 from PySide6.QtCore import QRectF
 
 from bpstudio.model.diagram import network_neurons
-from bpstudio.model.document import Document
-from bpstudio.paths import EXAMPLES
 from bpstudio.ui.canvas.card_factory import CardShelf
 from bpstudio.ui.canvas.card_index import scene_obstacles
 from bpstudio.ui.canvas.graph_scene import GraphScene
-from bpstudio.ui.canvas.graph_view import GraphView
 from bpstudio.ui.canvas.node_item import NodeItem
 from bpstudio.ui.canvas.theme import Theme
-
-
-@pytest.fixture
-def canvas(qtbot):
-    """Opens an example in a shown view; keeps the views until the test's teardown
-    (a view dropped by the test could be collected in the middle of a paint)."""
-    views = []
-
-    def open_example(name: str):
-        doc = Document.open(EXAMPLES / name)
-        scene = GraphScene(doc)
-        view = GraphView(scene)
-        qtbot.addWidget(view)
-        views.append((view, scene))     # the view does not hold its scene
-        view.resize(1400, 800)
-        view.show()
-        qtbot.waitExposed(view)
-        return doc, scene, view
-
-    yield open_example
-    for view, _scene in views:
-        view.close()
 
 
 def boxes(rows: np.ndarray, area: QRectF) -> list[tuple]:

@@ -14,28 +14,6 @@ from bpstudio.paths import EXAMPLES
 from bpstudio.ui.canvas import edge_item
 from bpstudio.ui.canvas.export import export_svg
 from bpstudio.ui.canvas.graph_scene import GraphScene
-from bpstudio.ui.canvas.graph_view import GraphView
-
-
-@pytest.fixture
-def canvas(qtbot):
-    """An example in a shown 1400×800 view (kept until teardown, see test_card_index)."""
-    views = []
-
-    def open_example(name: str):
-        doc = Document.open(EXAMPLES / name)
-        scene = GraphScene(doc)
-        view = GraphView(scene)
-        qtbot.addWidget(view)
-        views.append((view, scene))
-        view.resize(1400, 800)
-        view.show()
-        qtbot.waitExposed(view)
-        return doc, scene, view
-
-    yield open_example
-    for view, _scene in views:
-        view.close()
 
 
 @pytest.fixture
