@@ -97,32 +97,25 @@ def test_a_big_bad_file_gives_the_one_line_error(qtbot, window, tmp_path):
     assert window.error_box.isVisible() and window.error_box.text() == window.last_error
 
 
-def test_cards_are_made_between_events_and_cancel_during_them_keeps_the_old_document(
-        qtbot, window, big_file):
-    """After the worker, the cards are made on the GUI thread a slice at a time: the
-    window shows 'making the cards', the old document stays meanwhile, Cancel then
-    keeps it, and a finished batch is what the canvas shows (no second build)."""
-    from bpstudio.ui.window import loader
+def test_an_opened_big_file_makes_only_the_cards_it_shows(qtbot, window, big_file):
+    """The canvas makes a card when it is first shown or asked for (canvas/card_set.py):
+    after opening 8,000 nodes only those round the view exist, every card the view
+    shows is one, and a card asked for far away comes with its true numbers."""
+    from bpstudio.ui.canvas.node_item import NodeItem
     old = window.doc
-    made = []
-    real = window.scene.card_batch
-
-    def spy(doc):
-        made.append(real(doc))
-        return made[-1]
-    window.opener.make_cards = spy
-    loader.SLICE_S = 0.0                          # a slice per 500 cards: 16 of them
-    try:
-        window.open_path(big_file)
-        qtbot.waitUntil(lambda: window.opener._making is not None, timeout=30000)
-        assert "making the cards" in window.opener.widget.label.text()
-        assert window.doc is old
-        window.opener.widget.cancel_button.click()
-        qtbot.wait(200)
-        assert window.doc is old and not window.opener.busy
-        window.open_path(big_file)
-        qtbot.waitUntil(lambda: window.doc is not old, timeout=30000)
-    finally:
-        loader.SLICE_S = 0.03
-    batch = made[-1]
-    assert all(window.scene.node_item(nid) is card for nid, card in batch.cards.items())
+    window.open_path(big_file)
+    qtbot.waitUntil(lambda: window.doc is not old, timeout=30000)
+    window.view.grab()
+    scene, view = window.scene, window.view
+    made = [i for i in scene.items() if isinstance(i, NodeItem)]
+    assert 0 < len(made) < len(window.doc.graph.nodes) / 10
+    shown = view.visible_scene_rect()
+    positions = window.doc.positions()
+    inside = {nid for nid, (x, y) in positions.items() if shown.contains(x, y)}
+    assert inside and inside <= {c.node_id for c in made}
+    far = "x7"                                      # the other end of the sum
+    assert not shown.contains(*positions[far])
+    window.doc.run_to_end()
+    card = scene.node_item(far)
+    assert (card.pos().x(), card.pos().y()) == positions[far]
+    assert card.data_text() == "0.875" and card.grad_text() == "1.0"

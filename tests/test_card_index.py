@@ -37,7 +37,8 @@ def assert_same_obstacles(scene, rng) -> int:
     me = scene.lit_edges()[0] if scene.lit_edges() else None
     asked = 0
     for area in areas(scene, rng):
-        fast = boxes(scene.pill_obstacles(me, area), area)
+        fast = boxes(scene.pill_obstacles(me, area), area)    # cards made or not
+        scene.show_area(area)                                 # Qt's: the cards made there
         slow = boxes(scene_obstacles(scene, me, area), area)
         assert fast == slow, area
         asked += len(slow)
@@ -91,7 +92,10 @@ def test_the_index_follows_moves_folds_themes_and_the_overview(canvas):
 
 def test_cards_sit_on_shelves_and_the_current_one_rises_with_its_shelf(canvas):
     doc, scene, _ = canvas("moons-mlp.json")
+    for nid in doc.stepper.program.ids:
+        scene.node_item(nid)                                   # made when first needed
     cards = [i for i in scene.items() if isinstance(i, NodeItem)]
+    assert len(cards) == len(doc.stepper.program.ids)
     shelves = {c.parentItem() for c in cards}
     assert all(isinstance(s, CardShelf) for s in shelves)
     top = [i for i in scene.items() if i.parentItem() is None]

@@ -1,14 +1,11 @@
-"""Making a document's cards (NodeItems), so that a big file's can be made ahead, a
-chunk at a time between events, while the old document still shows: the window's
-opener (window/loader.py) runs `CardBatch.make` in slices, and `GraphScene` then
-only places them (graph_scene._build)."""
+"""Making a document's cards (NodeItems) and the shelves they sit on; card_set.CardSet
+makes them when they are first needed."""
 from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QGraphicsItem
 
-from .card_text import card_geometries, layout_gaps
 from .edge_layer import group_nodes
 from .node_item import NodeItem
 from .step_highlight import op_symbol
@@ -46,18 +43,6 @@ def neighbours(xy: np.ndarray) -> np.ndarray:
     return group_nodes(xy, SHELF_BAND, SHELF_SIZE)
 
 
-def shelve(cards: list, owner: np.ndarray) -> list[CardShelf]:
-    """Put `cards` on the shelves `owner` (neighbours) names; returns the shelves (to
-    add to the scene, which adds their cards); the scene keeps them (CardShelf.parentItem)."""
-    if not cards:
-        return []
-    owner = owner.tolist()
-    shelves = [CardShelf() for _ in range(max(owner) + 1)]
-    for card, k in zip(cards, owner):
-        card.setParentItem(shelves[k])
-    return shelves
-
-
 def card_label(doc, nid: str) -> str:
     """The card's title: the display name (model/naming.py), a tensor's shape after it."""
     label = doc.stepper.labels.get(nid, nid)
@@ -77,9 +62,9 @@ def make_card(doc, nid: str, style, fresh, geometry, pos) -> NodeItem:
 
 def card_maker(doc, style, fresh):
     """make_card for many cards of one document: `(nid, geometry, pos) -> NodeItem`,
-    the document's names, shapes, op symbols and notes looked up once (65k cards)."""
-    labels, shapes = doc.stepper.labels, doc.stepper.program.shapes
-    nodes, notes = doc.graph.nodes, (doc.graph.view or {}).get("notes", {})
+    each op's symbol worked out once; names and notes read as each card is made (the
+    cards of a big graph are made when first shown: card_set.py)."""
+    nodes, stepper, graph = doc.graph.nodes, doc.stepper, doc.graph
     symbols: dict[str, str | None] = {}      # op -> symbol, for ops without attributes
 
     def make(nid: str, geometry, pos) -> NodeItem:
@@ -90,37 +75,12 @@ def card_maker(doc, style, fresh):
             symbol = symbols[node.op]
         else:
             symbol = symbols[node.op] = op_symbol(node.op, None)
-        label, shape = labels.get(nid, nid), shapes.get(nid, ())
+        label, shape = stepper.labels.get(nid, nid), stepper.program.shapes.get(nid, ())
         if shape:
             label = f"{label}  {'×'.join(map(str, shape))}"
         card = NodeItem(nid, style, fresh, label, symbol, geometry)
         card.setPos(*pos)
-        if notes.get(nid):
+        if (graph.view or {}).get("notes", {}).get(nid):
             card.set_note(True)
         return card
     return make
-
-
-class CardBatch:
-    """The cards of one document for one scene style, made ahead of `set_document`."""
-
-    def __init__(self, doc, style, fresh):
-        self.doc, self.style, self.fresh = doc, style, fresh
-        self.geometries = card_geometries(doc.stepper.program)   # tensors' cards are bigger
-        doc.set_layout_gaps(*layout_gaps(self.geometries.values()))  # as the scene will
-        self.positions = doc.positions()
-        self.cards: dict[str, NodeItem] = {}
-
-    def make(self, chunk: int = 500):
-        """A generator: makes `chunk` cards per step, yields how many are made."""
-        ids, make = self.doc.stepper.program.ids, card_maker(self.doc, self.style, self.fresh)
-        for k, nid in enumerate(ids):
-            self.cards[nid] = make(nid, self.geometries.get(nid), self.positions.get(nid, (0.0, 0.0)))
-            if k % chunk == chunk - 1:
-                yield k + 1
-        yield len(ids)
-
-    def fits(self, doc, style) -> bool:
-        """Made for this document, in this style, and complete."""
-        return (doc is self.doc and style is self.style and doc.positions() is self.positions
-                and len(self.cards) == len(doc.stepper.program.ids))

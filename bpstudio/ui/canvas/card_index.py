@@ -4,12 +4,15 @@ The pill search (pill_spots.free_spot) asks, a few times a step, for the keep-cl
 boxes near an edge. Asking the scene for its items there and each card for its boxes
 costs ~0.1 ms a question at 20k cards; here the cards' boxes are numpy rows: the card
 centres are the edge layer's live positions (edge_layer.EdgeLayer.positions, kept in
-step with every move), each card's box offsets are read once (NodeItem.box_offsets),
+step with every move), each card's box offsets are read once (node_item.box_offsets,
+so that cards not made yet count too: card_set.py),
 and groups of neighbouring cards carry bounds, so a question looks at the few groups
 that meet its area. The few other obstacles (the step's other pills, the summary
 cards of folded groups) are asked for directly.
 """
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QRectF
@@ -18,13 +21,14 @@ from .pill_spots import items_in, obstacles
 
 
 class CardIndex:
-    """The keep-clear boxes of `cards` (in program order) centred at `positions`
+    """The keep-clear boxes of the cards (in program order) centred at `positions`
     (n×2, updated in place by the owner), in the groups of neighbours `owner` names
-    (card_factory.neighbours). Tell it when cards move (`moved`) or change shape
-    (`reshaped`); which cards are hidden is given with each question."""
+    (card_factory.neighbours); `shape_of(i)` gives card i's box offsets. Tell it
+    when cards move (`moved`) or change shape (`reshaped`); which cards are hidden
+    is given with each question."""
 
-    def __init__(self, cards: list, positions: np.ndarray, owner: np.ndarray):
-        self._cards = cards
+    def __init__(self, shape_of: Callable[[int], tuple], positions: np.ndarray, owner: np.ndarray):
+        self._shape_of = shape_of
         self._xy = positions
         self._order = np.argsort(owner, kind="stable")        # nodes, group by group
         self._owner = owner[self._order]
@@ -34,7 +38,7 @@ class CardIndex:
         self._starts = np.zeros(1, np.int64)      # group g's rows: starts[g]:starts[g + 1]
         self._bounds: np.ndarray | None = None    # groups×4; None: rows to be made
         self._hidden_for: object = None           # the `hidden` the mask was made for
-        self._shown = np.ones(len(cards), bool)
+        self._shown = np.ones(len(positions), bool)
 
     def reshaped(self) -> None:
         """Cards may have changed size (a new theme)."""
@@ -48,7 +52,7 @@ class CardIndex:
         shapes: dict[tuple, np.ndarray] = {}
         self._offsets = np.zeros((len(self._order), 2, 5))
         for k, i in enumerate(self._order.tolist()):
-            boxes = self._cards[i].box_offsets()
+            boxes = self._shape_of(i)
             if boxes not in shapes:
                 shapes[boxes] = np.zeros((2, 5))
                 shapes[boxes][:len(boxes)] = boxes
@@ -75,7 +79,7 @@ class CardIndex:
     def _shown_mask(self, hidden, ids_index: dict) -> np.ndarray:
         """Which cards show, given `hidden` (node ids; the same object: the same mask)."""
         if hidden is not self._hidden_for:
-            self._shown = np.ones(len(self._cards), bool)
+            self._shown = np.ones(len(self._xy), bool)
             self._shown[[ids_index[nid] for nid in hidden if nid in ids_index]] = False
             self._hidden_for = hidden
         return self._shown

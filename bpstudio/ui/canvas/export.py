@@ -104,7 +104,7 @@ def paint(scene: GraphScene, painter: QPainter, frame: Frame) -> None:
     painter.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing)
     painter.fillRect(target, scene.style().color["background"])
     with seen_at(scene, frame.zoom):
-        scene.settle_pills(frame.source)
+        scene.show_area(frame.source)
         scene.render(painter, target, frame.source, Qt.IgnoreAspectRatio)
 
 

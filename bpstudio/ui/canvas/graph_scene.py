@@ -20,21 +20,15 @@ from PySide6.QtWidgets import QGraphicsScene
 from ...engine.nogc import paused_gc
 from ...model.document import Document
 from .card_cache import Freshness
-from .card_factory import (
-    CardBatch,
-    card_label,
-    card_maker,
-    card_symbol,
-    neighbours,
-    shelve,
-)
+from .card_factory import card_label, card_maker, card_symbol, neighbours
 from .card_index import CardIndex
+from .card_set import CardSet
 from .card_text import card_geometries, card_sizes, card_text, layout_gaps
 from .edge_item import EdgeItem
 from .edge_layer import EdgeLayer
 from .group_box import expansion_boxes
 from .group_layer import GroupLayer
-from .node_item import PENDING_TEXT, TEXT_LOD, NodeItem
+from .node_item import PENDING_TEXT, TEXT_LOD, NodeItem, box_offsets
 from .pill_spots import obstacles, pill_row
 from .scene_marks import HIDDEN_TEXT, CardMarks
 from .scene_selection import SceneSelection
@@ -73,21 +67,21 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
         self.set_document(document)
 
     # ---- building ---------------------------------------------------------------
-    def set_document(self, document: Document, batch: CardBatch | None = None) -> None:
-        """Drop every item and build the canvas for `document` (with the cards of
-        `batch` when it holds them all: see card_batch)."""
+    def set_document(self, document: Document) -> None:
+        """Drop every item and build the canvas for `document` (its cards are made
+        when first needed: card_set.py)."""
         if self._doc is not None:
             self._connect(self._doc, False)
         if self._groups is not None:
             self._groups.detach()
         self._doc = document
-        self._items, self._checks, self._drag_start = {}, {}, {}
+        self._checks, self._drag_start = {}, {}
         self._current: str | None = None
         self._origin = None
         self._fresh.cached.clear()        # those cards go now
         self.clear()
         with paused_gc():            # 65k items: no cyclic garbage, so skip the GC walks
-            self._build(batch)
+            self._build()
         self._highlight = StepHighlight(self, self._items, self._style)
         self._boxes = expansion_boxes(document, self._items, self._style)   # stepped into
         for box in self._boxes:
@@ -121,15 +115,9 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
             self._selecting = False
         self._emit_selection()        # only if the selected node went away
 
-    def card_batch(self, document: Document) -> CardBatch:
-        """A batch to make `document`'s cards ahead (CardBatch.make, between events);
-        hand it to set_document, which then only places them."""
-        return CardBatch(document, self._style, self._fresh)
-
-    def _build(self, batch: CardBatch | None = None) -> None:
+    def _build(self) -> None:
         program = self._doc.stepper.program
-        ready = batch is not None and batch.fits(self._doc, self._style)
-        geos = batch.geometries if ready else card_geometries(program)   # tensors: bigger
+        geos = card_geometries(program)                          # tensors: bigger
         self._doc.set_layout_gaps(*layout_gaps(geos.values()))
         positions = self._doc.positions()
         self._ids = program.ids
@@ -137,20 +125,19 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
         xy = np.fromiter(chain.from_iterable([at(nid, origin) for nid in self._ids]), float,
                          2 * len(self._ids)).reshape(-1, 2)
         self._overview = False
-        if ready:                                   # made and placed ahead: add them
-            self._items = dict(batch.cards)
-        else:
-            make = card_maker(self._doc, self._style, self._fresh)
-            for nid, at in zip(self._ids, xy.tolist()):
-                self._items[nid] = make(nid, geos.get(nid), at)
-        cards, groups = [self._items[nid] for nid in self._ids], neighbours(xy)
-        self._shelves = shelve(cards, groups)     # held: see card_factory.shelve
-        for shelf in self._shelves:
-            self.addItem(shelf)                   # and its cards
         src = np.fromiter(chain.from_iterable(program.inputs), np.int64)
         dst = np.repeat(np.arange(len(program.inputs)), [len(ins) for ins in program.inputs])
         self._edges = EdgeLayer(self._style, xy, src, dst, sizes=card_sizes(self._ids, geos))
-        self._card_index = CardIndex(cards, self._edges.positions, groups)
+        groups = neighbours(xy)
+        self._items = CardSet(self._ids, self._edges.positions, groups, geos,
+                              card_maker(self._doc, self._style, self._fresh), self._dress,
+                              self._style)
+        for shelf in self._items.shelves:
+            self.addItem(shelf)                   # empty: cards come when needed
+        nodes, ids = self._doc.graph.nodes, self._ids
+        self._card_index = CardIndex(
+            lambda i: box_offsets(self._style, nodes[ids[i]].op == "leaf", geos.get(ids[i])),
+            self._edges.positions, groups)
         self._beacon = self._make_beacon()
         self._fit_scene_rect()
 
@@ -185,9 +172,25 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
         item.fill(data, grad, state, grad_state, self._fresh.gen)
 
     def _refresh_item(self, nid: str) -> None:
-        item = self._items[nid]
-        self._pull(item)
-        item.update()
+        item = self._items.peek(nid)          # a card made later pulls when painted
+        if item is not None:
+            self._pull(item)
+            item.update()
+
+    def _dress(self, card: NodeItem) -> None:
+        """A card just made (card_set.py): what the scene marks on cards."""
+        check = self._checks.get(card.node_id)
+        if check is not None:
+            card.set_badge(bool(check[0]))
+        if card.node_id == self._origin:
+            card.set_nonfinite_origin(True)
+
+    def show_area(self, area: QRectF) -> None:
+        """A view or an export is about to paint `area`: its cards made, the step's
+        pills that may show there placed."""
+        if not self._overview:
+            self._items.make_in(area)
+        self._highlight.settle(area)
 
     def refresh_all(self) -> None:
         """Re-read every node. Cheap: visible cards refill when repainted, others later."""
@@ -209,10 +212,14 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
         self.refresh_all()                # the stale marks reach downstream
 
     def _on_label_changed(self, node_id: str) -> None:
-        self._items[node_id].set_content(card_label(self._doc, node_id), card_symbol(self._doc, node_id))
+        card = self._items.peek(node_id)
+        if card is not None:
+            card.set_content(card_label(self._doc, node_id), card_symbol(self._doc, node_id))
 
     def _on_note_changed(self, node_id: str) -> None:
-        self._items[node_id].set_note(bool(self._doc.note(node_id)))
+        card = self._items.peek(node_id)
+        if card is not None:
+            card.set_note(bool(self._doc.note(node_id)))
 
     def _on_node_moved(self, node_id: str, pos) -> None:
         item = self._items[node_id]
@@ -297,9 +304,8 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
         overview = scale < OVERVIEW_SCALE
         if overview != self._overview or force:
             self._overview = self._edges.overview = overview
-            for item in self._items.values():
-                item.setVisible(not overview)
-            self._groups.hide_folded()
+            for shelf in self._items.shelves:    # and their cards
+                shelf.setVisible(not overview)
             self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)
             if not overview:
                 self._highlight_step()      # pills placed while cards were hidden
@@ -347,8 +353,9 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
     def set_theme(self, theme: Theme) -> None:
         self._theme, self._style = theme, Style(theme)
         self.setBackgroundBrush(self._style.color["background"])
-        for item in self._items.values():
+        for item in self._items.made():
             item.set_style(self._style)
+        self._items.set_maker(card_maker(self._doc, self._style, self._fresh), self._style)
         self._card_index.reshaped()
         self._edges.set_style(self._style)
         self.invalidate(self.sceneRect(), QGraphicsScene.BackgroundLayer)

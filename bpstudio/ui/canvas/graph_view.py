@@ -73,10 +73,10 @@ class GraphView(QGraphicsView):
         self.overview_map.current_moved()
 
     def viewportEvent(self, event) -> bool:
-        if event.type() == QEvent.Paint:        # the step's pills that show here, placed
+        if event.type() == QEvent.Paint:        # the cards and the step's pills shown here
             scene = self.graph_scene()
             if scene is not None:
-                scene.settle_pills(self.visible_scene_rect())
+                scene.show_area(self.visible_scene_rect())
         return super().viewportEvent(event)
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:

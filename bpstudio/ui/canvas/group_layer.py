@@ -123,7 +123,7 @@ class GroupLayer:
         """Every card back at the document's position, the folded ones visible again."""
         if not (self.folded or self._relaid):
             return
-        pos, overview = self._doc.positions(), self._scene.is_overview()
+        pos = self._doc.positions()
         hidden, self.folded, self._relaid = list(self.folded), {}, False
         moved = []
         for nid, item in self._items.items():
@@ -133,7 +133,7 @@ class GroupLayer:
                 moved.append(nid)
         for nid in hidden:
             if nid in self._items:
-                self._items[nid].setVisible(not overview)
+                self._items[nid].setVisible(True)     # its shelf hides it in the overview
         self._scene._geometry_changed(moved)
 
     def _grow_scene_rect(self) -> None:
@@ -164,11 +164,6 @@ class GroupLayer:
         for gid, frame in self.frames.items():
             if frame.involves(ids):
                 frame.refit()
-
-    def hide_folded(self) -> None:
-        """After the scene showed every card again (leaving the overview zoom)."""
-        for nid in self.folded:
-            self._items[nid].setVisible(False)
 
     def highlight(self, node: str | None) -> None:
         """The current step's node is folded: light its card, hide lit edges inside it."""

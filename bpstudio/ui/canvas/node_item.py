@@ -44,6 +44,22 @@ def card_bounds(style: Style, leaf: bool, geometry: CardGeometry | None) -> QRec
     return rect
 
 
+def box_offsets(style: Style, leaf: bool, geometry: CardGeometry | None) -> tuple[tuple[float, ...], ...]:
+    """A card's keep-clear boxes around its centre (NodeItem.clear_boxes): the card
+    (weight 1) and its op circle (OP_CIRCLE_WEIGHT); one tuple per shape, cached."""
+    offsets = style.cache.setdefault("clear_boxes", {})
+    key = (leaf, geometry)
+    if key not in offsets:
+        g = geometry or style.geo
+        card = (-g.width / 2 - 2, -g.height / 2 - 2, g.width / 2 + 2, g.height / 2 + 2, 1.0)
+        if leaf or g.in_port_x >= -g.width / 2:
+            offsets[key] = (card,)
+        else:
+            r = g.op_radius
+            offsets[key] = (card, (g.in_port_x - 2, -r - 2, card[0], r + 2, OP_CIRCLE_WEIGHT))
+    return offsets[key]
+
+
 class NodeItem(QGraphicsRectItem):
     """Bounding rect = the rect of QGraphicsRectItem (no pen), so indexing stays in C++."""
 
@@ -245,17 +261,7 @@ class NodeItem(QGraphicsRectItem):
 
     def box_offsets(self) -> tuple[tuple[float, ...], ...]:
         """clear_boxes() around the card's centre (shared by the cards of one shape)."""
-        offsets = self._style.cache.setdefault("clear_boxes", {})
-        g = self.geo
-        key = (self._leaf, g)
-        if key not in offsets:
-            card = (-g.width / 2 - 2, -g.height / 2 - 2, g.width / 2 + 2, g.height / 2 + 2, 1.0)
-            if self._leaf or g.in_port_x >= -g.width / 2:
-                offsets[key] = (card,)
-            else:
-                r = g.op_radius
-                offsets[key] = (card, (g.in_port_x - 2, -r - 2, card[0], r + 2, OP_CIRCLE_WEIGHT))
-        return offsets[key]
+        return box_offsets(self._style, self._leaf, self._own_geo)
 
     def _fit_bounds(self) -> None:
         self.setRect(card_bounds(self._style, self._leaf, self._own_geo))

@@ -7,6 +7,8 @@ scene's `_doc`, `_items`, `_style`, `_beacon`, `_zoomed_out`, `_checks`, `_origi
 """
 from __future__ import annotations
 
+from itertools import chain
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPen, QTransform
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QToolTip
@@ -40,14 +42,13 @@ class CardMarks:
 
     def set_check_results(self, results: dict[str, tuple[bool, float]] | None) -> None:
         """Numeric-check badge per leaf: (ok?, relative error); None or {} clears."""
-        results = dict(results or {})
-        for nid in set(self._checks) - set(results):
-            if nid in self._items:
-                self._items[nid].set_badge(None)
-        for nid, (ok, _err) in results.items():
-            if nid in self._items:
-                self._items[nid].set_badge(bool(ok))
-        self._checks = results
+        results, old = dict(results or {}), self._checks
+        self._checks = results                 # a card made later: the scene's _dress
+        for nid, badge in chain(((n, None) for n in set(old) - set(results)),
+                                ((n, bool(ok)) for n, (ok, _err) in results.items())):
+            card = self._items.peek(nid)
+            if card is not None:
+                card.set_badge(badge)
 
     # ---- quiz: grads kept hidden until revealed (ui/quiz.py) --------------------------
     _hidden: frozenset = frozenset()
@@ -61,7 +62,7 @@ class CardMarks:
         changed, self._hidden = hidden ^ self._hidden, hidden
         for nid in changed:
             if nid in self._items:
-                self._refresh_item(nid)
+                self._refresh_item(nid)     # made cards only (the others pull when made)
         self._highlight_step()
 
     def hidden_grads(self) -> frozenset:
@@ -94,7 +95,8 @@ class CardMarks:
     def set_nonfinite_origin(self, node_id: str | None, text: str = "") -> None:
         """Mark the card where the first NaN/∞ (evaluation order) starts; None clears."""
         old, self._origin, self._origin_text = self._origin, node_id, text
-        if old != node_id and old in self._items:
-            self._items[old].set_nonfinite_origin(False)
-        if node_id in self._items:
-            self._items[node_id].set_nonfinite_origin(True)
+        before, now = self._items.peek(old or ""), self._items.peek(node_id or "")
+        if old != node_id and before is not None:    # a card made later: the scene's _dress
+            before.set_nonfinite_origin(False)
+        if now is not None:
+            now.set_nonfinite_origin(True)

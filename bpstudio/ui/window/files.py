@@ -37,11 +37,11 @@ class FileOps:
             return False
         return self._show_opened(path, doc)
 
-    def _show_opened(self, path: Path, doc: Document, cards=None) -> bool:
-        """Show a loaded document (`cards`: its canvas cards, made ahead by the opener)."""
+    def _show_opened(self, path: Path, doc: Document) -> bool:
+        """Show a loaded document."""
         if not self.maybe_save():
             return False
-        self.set_document(doc, cards)
+        self.set_document(doc)
         self.add_recent(path)
         self.statusBar().showMessage(f"opened {path}", 5000)
         return True

@@ -3,8 +3,7 @@
 A LoadThread builds the Document (reading, checking, compiling the steps, the
 layout: model/opening.py) and touches no widget; its signals are delivered queued
 to the GUI thread. The window keeps its current document until the new one is
-ready; then its cards are made on the GUI thread (card_factory.CardBatch) a slice at
-a time between events, and the window shows it (the canvas only places them).
+ready, then shows it (the canvas makes only the cards it shows: canvas/card_set.py).
 The status bar shows a progress bar and a Cancel button meanwhile. Cancelling
 drops the result (the thread stops at its next phase) and keeps the old document.
 Files under ASYNC_BYTES load synchronously: that is instant.
@@ -18,19 +17,15 @@ from __future__ import annotations
 
 import gc
 import os
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
-from ...engine.nogc import paused_gc
 from ...model.opening import OpenCancelled, open_document
 
 ASYNC_BYTES = 512 * 1024
-PERCENT_AT = (3, 40, 60, 80)       # the bar at the start of each phase (their usual share)
-CARDS_PHASE = 3                     # after the thread: the cards, made between events
-SLICE_S = 0.03                      # ... this long at a time, then the events get a turn
+PERCENT_AT = (3, 40, 60, 90)       # the bar at the start of each phase (their usual share)
 
 
 def wants_thread(path: Path) -> bool:
@@ -63,25 +58,22 @@ class LoadThread(QThread):
 
 class AsyncOpener(QObject):
     """One open at a time; a new one cancels the previous. Needs a window with
-    statusBar(); emits opened(path, doc, cards) / failed(path, exc) in the GUI thread
-    (cards: what `make_cards(doc)` returned and made, or None without it)."""
-    opened = Signal(object, object, object)
+    statusBar(); emits opened(path, doc) / failed(path, exc) in the GUI thread."""
+    opened = Signal(object, object)
     failed = Signal(object, object)
-    make_cards = None            # doc -> a CardBatch (the window's scene.card_batch)
 
     def __init__(self, window):
         super().__init__(window)
         self._thread: LoadThread | None = None
         self._leftovers: set[LoadThread] = set()     # cancelled, still finishing
         self._gc_was_enabled: bool | None = None     # while a thread runs: gc paused
-        self._making: tuple | None = None            # (path, doc, batch, steps) of the cards
         self.widget = OpenProgress(self.cancel)
         window.statusBar().addPermanentWidget(self.widget)
         self.widget.hide()
 
     @property
     def busy(self) -> bool:
-        return self._thread is not None or self._making is not None
+        return self._thread is not None
 
     def start(self, path: Path) -> None:
         self.cancel()
@@ -98,7 +90,6 @@ class AsyncOpener(QObject):
     def cancel(self) -> None:
         """Forget the open in flight (its thread stops at its next phase)."""
         thread, self._thread = self._thread, None
-        self._making = None
         if thread is not None:
             thread.requestInterruption()
             self._leftovers.add(thread)
@@ -128,33 +119,11 @@ class AsyncOpener(QObject):
             return                          # cancelled or replaced: drop it
         self._thread = None
         self._leftovers.add(thread)         # until its finished() arrives
-        if exc is not None:
-            self.widget.hide()
-            self.failed.emit(thread.path, exc)
-        elif self.make_cards is None:
-            self.widget.hide()
-            self.opened.emit(thread.path, doc, None)
-        else:
-            batch = self.make_cards(doc)
-            self._making = (thread.path, doc, batch, batch.make())
-            self.widget.show_phase(CARDS_PHASE, "making the cards")
-            QTimer.singleShot(0, self, self._next_cards)
-
-    def _next_cards(self) -> None:
-        """One slice of card making; the last one shows the document."""
-        if self._making is None:
-            return                          # cancelled
-        path, doc, batch, steps = self._making
-        end, total = time.perf_counter() + SLICE_S, max(len(doc.stepper.program.ids), 1)
-        with paused_gc():                   # 65k new objects: no cyclic garbage among them
-            for made in steps:
-                if time.perf_counter() > end and made < total:
-                    self.widget.bar.setValue(PERCENT_AT[CARDS_PHASE] + 20 * made // total)
-                    QTimer.singleShot(0, self, self._next_cards)
-                    return
-        self._making = None
         self.widget.hide()
-        self.opened.emit(path, doc, batch)
+        if exc is not None:
+            self.failed.emit(thread.path, exc)
+        else:
+            self.opened.emit(thread.path, doc)
 
     @Slot()
     def _finished(self) -> None:

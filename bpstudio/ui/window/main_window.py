@@ -140,7 +140,6 @@ class MainWindow(FileOps, LectureOps, NodeOps, QMainWindow):
         """Big files open in a worker (loader.py); autosave, recovery and locks (recovery.py)."""
         self.opener = AsyncOpener(self)
         self.opener.opened.connect(self._show_opened)
-        self.opener.make_cards = self.scene.card_batch
         self.opener.failed.connect(self._open_failed)
         self.recovery = RecoveryKeeper(self, data_root(self.settings))
 
@@ -159,9 +158,8 @@ class MainWindow(FileOps, LectureOps, NodeOps, QMainWindow):
         self.training.diverged.connect(self._training_diverged)
 
     # ---- the document ----------------------------------------------------------------
-    def set_document(self, doc: Document, cards=None) -> None:
-        """Show `doc` (a fresh undo history); the previous document is dropped.
-        `cards`: the canvas cards made ahead (GraphScene.card_batch), if any."""
+    def set_document(self, doc: Document) -> None:
+        """Show `doc` (a fresh undo history); the previous document is dropped."""
         old = self.doc
         if old is not None:
             self._connect_doc(old, False)
@@ -174,7 +172,7 @@ class MainWindow(FileOps, LectureOps, NodeOps, QMainWindow):
         self._undo_binding.set_document(doc)
         if old is not None:
             open_as_diagram(doc)
-            self.scene.set_document(doc, cards)
+            self.scene.set_document(doc)
         self.step_panel.set_document(doc)
         self.inspector.set_document(doc)
         self.inspector.set_current(self.scene.current_node())
