@@ -479,6 +479,32 @@ def test_clipping_keeps_only_what_crosses_the_rectangle():
     assert path.boundingRect().left() == pytest.approx(100.0)
 
 
+def test_a_lit_edge_is_clipped_in_python_to_the_segments_numpy_finds():
+    """clipped_path (plain Python, a lit stroke's few points) against clipped_segments
+    (numpy): the same segments for random polylines, steep, flat and upright ones."""
+    from PySide6.QtCore import QRectF
+
+    from bpstudio.ui.canvas.edge_geometry import SMALL_CLIP, clipped_path, clipped_segments
+
+    def segments(path):
+        return [(round(e.x, 6), round(e.y, 6), e.type) for e in map(path.elementAt, range(path.elementCount()))]
+
+    rng = np.random.default_rng(11)
+    found = 0
+    for trial in range(600):
+        xs, ys = rng.uniform(-300, 300, (2, int(rng.integers(1, 3)), int(rng.integers(2, 14))))
+        if trial % 3 == 1:
+            ys[:] = ys[:, :1]                                  # flat
+        elif trial % 3 == 2:
+            xs[:] = xs[:, :1]                                  # upright
+        rect = QRectF(*rng.uniform(-200, 0, 2), *rng.uniform(10, 300, 2))
+        assert xs.size <= SMALL_CLIP
+        expected = segments(clipped_segments(xs, ys, rect)[0])
+        assert segments(clipped_path(xs, ys, rect)) == expected, trial
+        found += len(expected)
+    assert found > 500
+
+
 def test_moving_a_node_rebuilds_only_its_bundles():
     from bpstudio.ui.canvas.edge_layer import EdgeLayer
     from bpstudio.ui.canvas.theme import Style

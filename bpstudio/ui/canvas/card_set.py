@@ -3,10 +3,10 @@
 A 65k-node graph would take half a second to make its 65k cards (NodeItems, in
 Python) and a quarter more for Qt to index them, yet a view shows a few dozen of
 them. So the scene holds its cards here: the shelves (card_factory.CardShelf, ~64
-neighbouring cards each) are placed at once, empty, and a shelf's cards are made
-together, the first time any of them is asked for (`cards[nid]`: the step's cards,
-a selection, a search) or a view or an export is about to paint an area the shelf
-meets (`make_in`). A new card is made as it would have been at the start, at its
+neighbouring cards each) are placed at once, empty; a card is made the first time
+it is asked for (`cards[nid]`: the step's cards, a selection, a search), and a
+shelf's cards all together when a view or an export is about to paint an area the
+shelf meets (`make_in`). A new card is made as it would have been at the start, at its
 current position, and then `dress`ed by the scene with what it marks on cards
 (badges, the NaN/∞ origin); its numbers it pulls when painted (card_cache.Freshness).
 
@@ -52,8 +52,7 @@ class CardSet(Mapping):
     def __getitem__(self, nid: str) -> NodeItem:
         card = self._made.get(nid)
         if card is None:
-            self._make_shelf(self._owner[self._index[nid]])     # KeyError: no such node
-            card = self._made[nid]
+            card = self._make_card(self._index[nid])            # KeyError: no such node
         return card
 
     def __contains__(self, nid) -> bool:
@@ -96,16 +95,20 @@ class CardSet(Mapping):
         return sum(len(self._members[k]) for k in shelves)
 
     def _make_shelf(self, k: int) -> None:
-        if not self._unmade[k]:
-            return
+        """Every card of shelf k not made yet."""
         self._unmade[k] = False
-        shelf, ids, xy, geos = self.shelves[k], self._ids, self._xy, self._geometries
+        made, ids = self._made, self._ids
         for i in self._members[k]:
-            nid = ids[i]
-            card = self._make(nid, geos.get(nid), (float(xy[i, 0]), float(xy[i, 1])))
-            card.setParentItem(shelf)
-            self._made[nid] = card
-            self._dress(card)
+            if ids[i] not in made:
+                self._make_card(i)
+
+    def _make_card(self, i: int) -> NodeItem:
+        nid, xy = self._ids[i], self._xy
+        card = self._make(nid, self._geometries.get(nid), (float(xy[i, 0]), float(xy[i, 1])))
+        card.setParentItem(self.shelves[self._owner[i]])
+        self._made[nid] = card
+        self._dress(card)
+        return card
 
     def _bounds_from_positions(self, style) -> None:
         """Each unmade shelf's bounds: its cards' bounds (as cards with an op circle,

@@ -117,7 +117,40 @@ def polyline_path(xs: np.ndarray, ys: np.ndarray) -> QPainterPath:
 
 
 def clipped_path(xs: np.ndarray, ys: np.ndarray, rect: QRectF) -> QPainterPath:
-    return clipped_segments(xs, ys, rect)[0]
+    """clipped_segments' path; a lit edge's few points (a dashed stroke, each paint)
+    in plain Python, where numpy's fixed cost per call is most of the work."""
+    if xs.size > SMALL_CLIP:
+        return clipped_segments(xs, ys, rect)[0]
+    left, top, right, bottom = rect.getCoords()
+    path = QPainterPath()
+    for row_x, row_y in zip(xs.tolist(), ys.tolist()):
+        for ax, ay, bx, by in zip(row_x, row_y, row_x[1:], row_y[1:]):
+            if (ax < left and bx < left) or (ax > right and bx > right) or \
+                    (ay < top and by < top) or (ay > bottom and by > bottom):
+                continue                                    # wholly to one side
+            cut = _clip_segment(ax, ay, bx - ax, by - ay, left, top, right, bottom)
+            if cut is not None:
+                t0, t1 = cut
+                path.moveTo(ax + t0 * (bx - ax), ay + t0 * (by - ay))
+                path.lineTo(ax + t1 * (bx - ax), ay + t1 * (by - ay))
+    return path
+
+
+SMALL_CLIP = 64          # points: up to this many, clipped_path clips in Python
+
+
+def _clip_segment(ax, ay, dx, dy, left, top, right, bottom):
+    """Liang–Barsky for one segment, as clipped_segments does it: (t0, t1) or None."""
+    t0, t1 = 0.0, 1.0
+    for p, q in ((-dx, ax - left), (dx, right - ax), (-dy, ay - top), (dy, bottom - ay)):
+        if p == 0:
+            if q < 0:
+                return None
+        elif p < 0:
+            t0 = max(t0, q / p)
+        else:
+            t1 = min(t1, q / p)
+    return (t0, t1) if t0 <= t1 else None
 
 
 def clipped_segments(xs: np.ndarray, ys: np.ndarray, rect: QRectF) -> tuple[QPainterPath, float]:
