@@ -50,6 +50,47 @@ def edge_polylines(starts: np.ndarray, ends: np.ndarray, samples: int,
     return xs, ys
 
 
+def edge_polyline(x0: float, y0: float, x1: float, y1: float, samples: int,
+                  bow: float = 0.0) -> tuple[list[float], list[float]]:
+    """One edge of edge_polylines (samples > 2), the same numbers, in plain Python:
+    a lit edge each step, where numpy's fixed cost per call is most of the work."""
+    a, b, c, d, ab, cd = _weights("cubic", samples)
+    dx = max(abs(x1 - x0) * 0.5, 30.0)
+    gap, rise = x1 - x0, y1 - y0
+    if gap > 0 and abs(rise) > 1.5 * gap:
+        xs, ys = _steep_route_1(x0, y0, x1, y1, samples)
+    else:
+        xs = [ai * x0 + bi * (x0 + dx) + ci * (x1 - dx) + di * x1
+              for ai, bi, ci, di in zip(a, b, c, d)]
+        ys = [p * y0 + q * y1 for p, q in zip(ab, cd)]
+    if bow:
+        ys = [y + bow * k for y, k in zip(ys, _weights("bump", samples)[0])]
+    return xs, ys
+
+
+def _steep_route_1(x0, y0, x1, y1, samples: int) -> tuple[list[float], list[float]]:
+    """_steep_route for one edge, in plain Python."""
+    u, w, uv, vw = _weights("quadratic", samples // 2)
+    mid = (x0 + x1) / 2
+    sign = 1.0 if y1 > y0 else -1.0 if y1 < y0 else 0.0
+    turn = sign * min((x1 - x0) / 2, abs(y1 - y0) / 2)
+    out_x = [p * x0 + q * mid for p, q in zip(u, vw)]
+    out_y = [p * y0 + q * (y0 + turn) for p, q in zip(uv, w)]
+    in_x = [p * mid + q * x1 for p, q in zip(uv, w)]
+    in_y = [p * (y1 - turn) + q * y1 for p, q in zip(u, vw)]
+    if samples % 2:
+        out_x.append(mid)
+        out_y.append((y0 + y1) / 2)
+    return out_x + in_x, out_y + in_y
+
+
+@lru_cache(maxsize=16)
+def _weights(kind: str, samples: int) -> tuple[list[float], ...]:
+    """The weights of _cubic, _quadratic or _bump as lists (for edge_polyline)."""
+    arrays = {"cubic": _cubic, "quadratic": _quadratic, "bump": lambda k: (_bump(k),)}[kind](samples)
+    return tuple(a.ravel().tolist() for a in arrays)
+
+
 @lru_cache(maxsize=8)
 def _bump(samples: int) -> np.ndarray:
     """0 at both ends, 1 in the middle: 4t(1 − t)."""

@@ -7,7 +7,10 @@ from edge_geometry.py, like the static ones.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from functools import partial
+from itertools import accumulate
+from operator import sub
 
 import numpy as np
 from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
@@ -15,14 +18,33 @@ from PySide6.QtGui import QPainter, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QStyleOptionGraphicsItem
 
 from .card_index import scene_obstacles
-from .edge_geometry import clipped_path, edge_polylines, polyline_path
+from .edge_geometry import clipped_path, edge_polyline, polyline_path
 from .pill_spots import FAR_ROWS, FAR_WIDTHS, SPOT_OFFSETS, free_spots
+
+SPOT_OFFSET_LIST = SPOT_OFFSETS.tolist()
+FAR_ROWS_MAX = float(FAR_ROWS.max())
 from .theme import Style
 
 LIT_SAMPLES = 24
 LABEL_MAX_DISTANCE = 100.0
 COVERS_A_CARD = 1.0         # covered area above this: more than op circles (their weight is 1e-3)
 LEADER_MIN = 14.0           # a pill this far from its edge point gets a leader line
+
+
+def _interp(at: list[float], xp: list[float], fp: list[float]) -> list[float]:
+    """np.interp(at, xp, fp) for a few points, as numpy computes each (xp rising)."""
+    out, last = [], len(xp) - 1
+    for x in at:
+        if x <= xp[0]:
+            out.append(fp[0])
+            continue
+        j = bisect_right(xp, x) - 1
+        if j >= last:
+            out.append(fp[-1])
+            continue
+        slope = (fp[j + 1] - fp[j]) / (xp[j + 1] - xp[j])     # xp[j] <= x < xp[j + 1]
+        out.append(slope * (x - xp[j]) + fp[j])
+    return out
 
 
 def contribution_width(magnitude: float) -> float:
@@ -56,9 +78,9 @@ class _Stroke(QGraphicsItem):
         self._xs, self._ys, self._pen, self._arrow = xs, ys, pen, arrow
         self._path = None
         pad = pen.widthF() / 2 + 1
-        left, right, top, bottom = xs.min(), xs.max(), ys.min(), ys.max()
-        self._bounds = QRectF(float(left - pad), float(top - pad),
-                              float(right - left + 2 * pad), float(bottom - top + 2 * pad))
+        lx, ly = xs.ravel().tolist(), ys.ravel().tolist()     # a dozen points: no numpy
+        left, right, top, bottom = min(lx), max(lx), min(ly), max(ly)
+        self._bounds = QRectF(left - pad, top - pad, right - left + 2 * pad, bottom - top + 2 * pad)
         if arrow is not None:
             self._bounds = self._bounds.united(arrow.boundingRect().adjusted(-1, -1, 1, 1))
 
@@ -129,13 +151,15 @@ class EdgeItem(QGraphicsItem):
         self._p0, self._p1 = QPointF(p0), QPointF(p1)
         self._colour, self._width, self._label = colour, width, label
         self._arrow_at_start, self._dashed = arrow_at_start, dashed
-        self._xs, self._ys = edge_polylines(np.array([[p0.x(), p0.y()]]),
-                                            np.array([[p1.x(), p1.y()]]), LIT_SAMPLES,
-                                            np.array([bow]) if bow else None)
+        xs, ys = edge_polyline(p0.x(), p0.y(), p1.x(), p1.y(), LIT_SAMPLES, bow)
+        self._xs, self._ys = np.array([xs]), np.array([ys])
         self._restroke()
         self._bounds = QRectF()
-        self._pending = (label, short_label, *self._spots(label_slot, label_lift)) if label else None
-        self._envelope = self._pill_envelope(label)
+        self._pending, self._envelope = None, QRectF()
+        if label:
+            px, py = self._spots(label_slot, label_lift)
+            self._pending = (label, short_label, np.array(px), np.array(py))
+            self._envelope = self._pill_envelope(label, px, py)
         self._place_leader()
         if getattr(self.scene(), "settle_pills", None) is None:   # no view tells it when
             self.settle()
@@ -167,17 +191,13 @@ class EdgeItem(QGraphicsItem):
         """Is the pill still to be placed, somewhere it may show in `area`?"""
         return self._pending is not None and self._envelope.intersects(area)
 
-    def _pill_envelope(self, label: str) -> QRectF:
-        """Where the pill search may put a pill for `label` (pill_spots.free_spots:
-        by the spots, up to 1.5 widths and four rows beside them; a short form is
-        narrower)."""
-        if self._pending is None:
-            return QRectF()
-        px, py = self._pending[2:]
+    def _pill_envelope(self, label: str, px: list[float], py: list[float]) -> QRectF:
+        """Where the pill search may put a pill for `label` at the spots (px, py)
+        (pill_spots.free_spots: by the spots, up to 1.5 widths and four rows beside
+        them; a short form is narrower)."""
         w, h = self._label_size(label)
-        dx, dy = (FAR_WIDTHS + 1) * w, float(FAR_ROWS.max()) * self._pill_row() + h
-        return QRectF(QPointF(float(px.min()) - dx, float(py.min()) - dy),
-                      QPointF(float(px.max()) + dx, float(py.max()) + dy))
+        dx, dy = (FAR_WIDTHS + 1) * w, FAR_ROWS_MAX * self._pill_row() + h
+        return QRectF(QPointF(min(px) - dx, min(py) - dy), QPointF(max(px) + dx, max(py) + dy))
 
     def _settled(self) -> None:
         if self._pending is not None:
@@ -248,20 +268,21 @@ class EdgeItem(QGraphicsItem):
     def _pill_row(self) -> float:
         return self._style.edge_metrics.height() + 10
 
-    def _spots(self, slot: int, lift: int) -> tuple[np.ndarray, np.ndarray]:
+    def _spots(self, slot: int, lift: int) -> tuple[list[float], list[float]]:
         """Where the pill would rather be, best first (x's, y's): halfway along a
         short edge, on a long one a fixed distance from p1 (stacked by `slot`, twins
-        moved `lift` rows), then on either side along the edge."""
-        xs, ys = self._xs[0], self._ys[0]
-        run = np.zeros(len(xs))
-        np.cumsum(np.hypot(np.diff(xs), np.diff(ys)), out=run[1:])
+        moved `lift` rows), then on either side along the edge. (Plain Python: 24
+        points, a step's few edges; numpy's cost per call would be most of it.)"""
+        xs, ys = self._xs[0].tolist(), self._ys[0].tolist()
+        run = list(accumulate(map(math.hypot, map(sub, xs[1:], xs), map(sub, ys[1:], ys)),
+                              initial=0.0))
         total, row = run[-1], self._pill_row()
         if total <= 2 * LABEL_MAX_DISTANCE:
             at = total / 2
         else:
             at = total - min(LABEL_MAX_DISTANCE + slot * (row + 2), total / 2)
-        spots = np.clip(at + SPOT_OFFSETS, 0.0, total)
-        return np.interp(spots, run, xs), np.interp(spots, run, ys) - lift * row
+        spots = [min(max(at + offset, 0.0), total) for offset in SPOT_OFFSET_LIST]
+        return _interp(spots, run, xs), [y - lift * row for y in _interp(spots, run, ys)]
 
     def _label_anchor(self, px: np.ndarray, py: np.ndarray,
                       sizes: list[tuple[float, float]]) -> list[tuple[QPointF, float]]:
@@ -285,8 +306,15 @@ class EdgeItem(QGraphicsItem):
 
     def _label_size(self, text: str | None = None) -> tuple[float, float]:
         """(w, h) of the pill for `text` (default: the label shown)."""
-        fm = self._style.edge_metrics
-        return fm.horizontalAdvance(self._label if text is None else text) + 14, fm.height() + 6
+        text = self._label if text is None else text
+        sizes = self._style.cache.setdefault("pill_sizes", {})    # set_edge, then settle
+        size = sizes.get(text)
+        if size is None:
+            if len(sizes) > 4096:
+                sizes.clear()
+            fm = self._style.edge_metrics
+            size = sizes[text] = (fm.horizontalAdvance(text) + 14, fm.height() + 6)
+        return size
 
     def _label_rect(self) -> QRectF:
         w, h = self._label_wh
