@@ -574,3 +574,29 @@ def test_pill_spot_areas_match_a_brute_force_count():
     grid = covered_grid(xs, ys, hw, hh, boxes)
     assert grid.shape == (5, 7)
     assert grid.ravel() == pytest.approx([area(x, y) for y in ys for x in xs], abs=1e-9)
+
+
+def test_a_lit_edge_has_the_points_and_pill_spots_numpy_gives():
+    """A lit edge's line and spots in plain Python (edge_geometry.edge_polyline,
+    edge_item._interp) are the very numbers of edge_polylines and np.interp."""
+    from bpstudio.ui.canvas.edge_geometry import edge_polyline, edge_polylines
+    from bpstudio.ui.canvas.edge_item import _interp
+
+    rng = np.random.default_rng(21)
+    steep = 0
+    for trial in range(2000):
+        x0, y0, x1, y1 = rng.uniform(-3000, 3000, 4).tolist()
+        if trial % 4 == 0:
+            y1 = y0                                            # flat
+        if trial % 5 == 0:
+            x1 = x0 + float(rng.uniform(0, 60))                # steep, short gap
+        bow = [0.0, 40.0, -40.0, 13.3][trial % 4]
+        xs, ys = edge_polylines(np.array([[x0, y0]]), np.array([[x1, y1]]), 24,
+                                np.array([bow]) if bow else None)
+        assert edge_polyline(x0, y0, x1, y1, 24, bow) == (xs[0].tolist(), ys[0].tolist()), trial
+        steep += x1 - x0 > 0 and abs(y1 - y0) > 1.5 * (x1 - x0)
+        run = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(xs[0]), np.diff(ys[0])))])
+        at = np.clip(rng.uniform(-50, run[-1] + 50, 12), 0.0, run[-1])
+        at[:3] = 0.0, run[-1], run[5]                          # the ends, a sample point
+        assert _interp(at.tolist(), run.tolist(), xs[0].tolist()) == np.interp(at, run, xs[0]).tolist()
+    assert steep > 300
