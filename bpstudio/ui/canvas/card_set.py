@@ -26,14 +26,14 @@ from .node_item import NodeItem, card_bounds
 
 
 class CardSet(Mapping):
-    """The cards of `ids` (program order) centred at `positions` (n×2, the edge
-    layer's live array), on the shelves `owner` names (card_factory.neighbours).
-    `make(nid, geometry, (x, y))` makes one card in `style`; `dress(card)` finishes it."""
+    """The cards of `ids` (program order; `index`: id -> place) centred at `positions`
+    (n×2, the edge layer's live array), on the shelves `owner` names (card_factory.
+    neighbours). `make(nid, geometry, (x, y))` makes one card in `style`; `dress(card)`
+    finishes it."""
 
-    def __init__(self, ids: list[str], positions: np.ndarray, owner: np.ndarray,
-                 geometries: dict, make: Callable, dress: Callable, style):
-        self._ids = ids
-        self._index = {nid: i for i, nid in enumerate(ids)}
+    def __init__(self, ids: list[str], index: dict[str, int], positions: np.ndarray,
+                 owner: np.ndarray, geometries: dict, make: Callable, dress: Callable, style):
+        self._ids, self._index = ids, index          # index: id -> position in ids
         self._xy = positions
         self._owner = owner.tolist()
         self._geometries = geometries

@@ -129,7 +129,7 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
         dst = np.repeat(np.arange(len(program.inputs)), [len(ins) for ins in program.inputs])
         self._edges = EdgeLayer(self._style, xy, src, dst, sizes=card_sizes(self._ids, geos))
         groups = neighbours(xy)
-        self._items = CardSet(self._ids, self._edges.positions, groups, geos,
+        self._items = CardSet(self._ids, program.index, self._edges.positions, groups, geos,
                               card_maker(self._doc, self._style, self._fresh), self._dress,
                               self._style)
         for shelf in self._items.shelves:
