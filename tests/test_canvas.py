@@ -484,7 +484,11 @@ def test_a_lit_edge_is_clipped_in_python_to_the_segments_numpy_finds():
     (numpy): the same segments for random polylines, steep, flat and upright ones."""
     from PySide6.QtCore import QRectF
 
-    from bpstudio.ui.canvas.edge_geometry import SMALL_CLIP, clipped_path, clipped_segments
+    from bpstudio.ui.canvas.edge_geometry import (
+        SMALL_CLIP,
+        clipped_path,
+        clipped_segments,
+    )
 
     def segments(path):
         return [(round(e.x, 6), round(e.y, 6), e.type) for e in map(path.elementAt, range(path.elementCount()))]
