@@ -127,3 +127,31 @@ def test_the_scene_is_not_told_of_window_activation(canvas):
     assert QEvent.WindowActivate not in seen and QEvent.WindowDeactivate not in seen
     assert not scene.isActive()
     scene.removeItem(spy)
+
+
+def test_a_leader_line_shows_only_with_its_pill(canvas, qtbot):
+    """A pill moved off its edge has a dotted leader line, a scene item of its own: it
+    shows while its lit edge does and goes with it at the next step (forward, back,
+    Home), never left behind on the canvas."""
+    from PySide6.QtWidgets import QGraphicsLineItem
+
+    doc, scene, view = canvas("net-2-2-2.json")
+    shown_at = set()
+
+    def check():
+        edges = scene.lit_edges(settle=True)
+        owned = {id(e._leader_line) for e in edges if e.isVisible() and e._leader_line}
+        for line in (i for i in scene.items() if isinstance(i, QGraphicsLineItem)):
+            if line.isVisible():
+                assert id(line) in owned, f"a stray leader line at step {doc.stepper.cursor}"
+                shown_at.add(doc.stepper.cursor)
+
+    for _ in range(doc.stepper.total):
+        doc.step()
+        check()
+    for _ in range(12):
+        doc.back()
+        check()
+    doc.reset()
+    check()
+    assert shown_at, "net-2-2-2 has steps whose pills need a leader"

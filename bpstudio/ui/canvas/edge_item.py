@@ -242,11 +242,13 @@ class EdgeItem(QGraphicsItem):
         line.setLine(QLineF(*leader))
         line.setVisible(self.isVisible())
 
-    def itemChange(self, change, value):
-        if change == QGraphicsItem.ItemVisibleHasChanged and self._leader_line is not None:
-            self._leader_line.setVisible(bool(value) and self._label != "" and self._pending
-                                         is None and self._leader() is not None)
-        return super().itemChange(change, value)
+    def hide_lit(self) -> None:
+        """Hide the edge and its leader line (set_edge shows the leader again). Not an
+        itemChange override: PySide would call into Python on every change of every
+        lit edge, a step's few but each step's."""
+        self.setVisible(False)
+        if self._leader_line is not None:
+            self._leader_line.setVisible(False)
 
     def label_text(self) -> str:
         self._settled()

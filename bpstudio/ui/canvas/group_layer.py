@@ -178,7 +178,7 @@ class GroupLayer:
         for edge in self._scene.lit_edges(settle=False):
             inside = self.folded.get(edge.source)
             if inside is not None and inside == self.folded.get(edge.target):
-                edge.setVisible(False)
+                edge.hide_lit()
 
     def port(self, node_id: str, side: str):
         """Where a lit edge ends at a folded node: the middle of its card's left ("in")

@@ -54,7 +54,7 @@ class StepHighlight:
             self._items[nid].set_marks(None, None)
         self._marked = set()
         for edge in self._lit:
-            edge.setVisible(False)
+            edge.hide_lit()
         node = rec.node if rec is not None else None
         if self._current and self._current != node:
             self._items[self._current].set_current(None)
