@@ -1,6 +1,8 @@
 """The canvas: one item per node, what a step changes, highlights, selection, drag, LOD."""
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -507,6 +509,37 @@ def test_a_lit_edge_is_clipped_in_python_to_the_segments_numpy_finds():
         assert segments(clipped_path(xs, ys, rect)) == expected, trial
         found += len(expected)
     assert found > 500
+
+
+def test_a_solid_lit_stroke_is_clipped_as_joined_runs_of_the_same_segments():
+    """clipped_path(joined=True), for solid strokes: the same segments as the numpy
+    clip, but a run that meets inside the rect is one polyline (its round joins drawn
+    as the whole path draws them); a polyline wholly inside comes back as itself."""
+    from PySide6.QtCore import QRectF
+
+    from bpstudio.ui.canvas.edge_geometry import clipped_path, clipped_segments
+
+    def pieces(path):
+        """(subpath count, the segments as ((x0, y0), (x1, y1)) pairs)."""
+        points = [(round(e.x, 6), round(e.y, 6), e.isMoveTo())
+                  for e in map(path.elementAt, range(path.elementCount()))]
+        pairs = [(a[:2], b[:2]) for a, b in itertools.pairwise(points) if not b[2]]
+        return sum(p[2] for p in points), pairs
+
+    rng = np.random.default_rng(5)
+    merged = 0
+    for trial in range(400):
+        xs, ys = rng.uniform(-300, 300, (2, 1, int(rng.integers(2, 14))))
+        rect = QRectF(*rng.uniform(-200, 0, 2), *rng.uniform(10, 300, 2))
+        runs, joined = pieces(clipped_path(xs, ys, rect, joined=True))
+        cuts, expected = pieces(clipped_segments(xs, ys, rect)[0])
+        assert joined == expected, trial
+        assert runs <= cuts
+        merged += cuts - runs
+    assert merged > 100
+    xs, ys = rng.uniform(0, 100, (2, 1, 12))
+    runs, joined = pieces(clipped_path(xs, ys, QRectF(-1, -1, 102, 102), joined=True))
+    assert runs == 1 and len(joined) == 11
 
 
 def test_moving_a_node_rebuilds_only_its_bundles():

@@ -157,23 +157,33 @@ def polyline_path(xs: np.ndarray, ys: np.ndarray) -> QPainterPath:
     return path_from_points(xs.ravel(), ys.ravel(), kind.ravel())
 
 
-def clipped_path(xs: np.ndarray, ys: np.ndarray, rect: QRectF) -> QPainterPath:
-    """clipped_segments' path; a lit edge's few points (a dashed stroke, each paint)
-    in plain Python, where numpy's fixed cost per call is most of the work."""
-    if xs.size > SMALL_CLIP:
+def clipped_path(xs: np.ndarray, ys: np.ndarray, rect: QRectF,
+                 joined: bool = False) -> QPainterPath:
+    """clipped_segments' path; a lit edge's few points (each paint of a partly exposed
+    stroke) in plain Python, where numpy's fixed cost per call is most of the work.
+    `joined`: a run of segments that meet inside `rect` stays one polyline, so a solid
+    stroke keeps its round joins exactly as the whole path draws them (separate
+    segments would be capped, and their anti-aliased ends overlap)."""
+    if xs.size > SMALL_CLIP and not joined:
         return clipped_segments(xs, ys, rect)[0]
     left, top, right, bottom = rect.getCoords()
     path = QPainterPath()
     for row_x, row_y in zip(xs.tolist(), ys.tolist()):
+        open_run = False                              # the last segment reached its end
         for ax, ay, bx, by in zip(row_x, row_y, row_x[1:], row_y[1:]):
             if (ax < left and bx < left) or (ax > right and bx > right) or \
                     (ay < top and by < top) or (ay > bottom and by > bottom):
+                open_run = False
                 continue                                    # wholly to one side
             cut = _clip_segment(ax, ay, bx - ax, by - ay, left, top, right, bottom)
-            if cut is not None:
-                t0, t1 = cut
+            if cut is None:
+                open_run = False
+                continue
+            t0, t1 = cut
+            if not (joined and open_run and t0 == 0.0):
                 path.moveTo(ax + t0 * (bx - ax), ay + t0 * (by - ay))
-                path.lineTo(ax + t1 * (bx - ax), ay + t1 * (by - ay))
+            path.lineTo(ax + t1 * (bx - ax), ay + t1 * (by - ay))
+            open_run = t1 == 1.0
     return path
 
 

@@ -92,15 +92,17 @@ class _Stroke(QGraphicsItem):
         painter.setPen(self._pen)
         painter.setBrush(Qt.NoBrush)
         exposed = option.exposedRect
-        # Qt clips a solid line to the exposed region cheaply; a dashed one it would
-        # lay its dashes along all of, so that is cut to the region first.
-        if self._pen.style() == Qt.SolidLine or exposed.contains(self._bounds):
+        # A partly exposed stroke is cut to the exposed region first: Qt would stroke
+        # and rasterise all of a long edge (~170 µs for a 2,400-unit one behind an
+        # 8-pixel strip, 7 µs cut), and lay a dashed one's dashes along all of it.
+        if exposed.contains(self._bounds):
             if self._path is None:
                 self._path = polyline_path(self._xs, self._ys)
             painter.drawPath(self._path)
         else:
             pad = self._pen.widthF() + 2
-            painter.drawPath(clipped_path(self._xs, self._ys, exposed.adjusted(-pad, -pad, pad, pad)))
+            painter.drawPath(clipped_path(self._xs, self._ys, exposed.adjusted(-pad, -pad, pad, pad),
+                                          joined=self._pen.style() == Qt.SolidLine))
         if self._arrow is not None:
             painter.setPen(Qt.NoPen)
             painter.setBrush(self._pen.color())
@@ -204,8 +206,12 @@ class EdgeItem(QGraphicsItem):
             (self.settle_step or self.settle)()
 
     def _restroke(self) -> None:
+        # A dashed stroke's dashes get square caps: from a few pixels away they look
+        # as round ones do, and Qt strokes them ~4x faster (a long zero-grad edge's
+        # dozens of dashes were most of a step's paint).
         pen = QPen(self._style.color[self._colour], self._width,
-                   Qt.DashLine if self._dashed else Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin)
+                   Qt.DashLine if self._dashed else Qt.SolidLine,
+                   Qt.SquareCap if self._dashed else Qt.RoundCap, Qt.RoundJoin)
         h = LIT_SAMPLES // 2
         arrows = (self._arrow() if self._arrow_at_start else None, None,
                   None if self._arrow_at_start else self._arrow())
