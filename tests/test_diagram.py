@@ -158,6 +158,36 @@ def test_presentation_bar_shows_the_neuron_summary(qtbot, settings):
     w.presentation.leave()
 
 
+def test_the_neuron_summary_counts_the_steps_that_are_its_own(qtbot, settings):
+    """Backward on moons, a neuron's scalar steps interleave with its neighbours': the
+    summary says how many of the range's steps are the neuron's (counted here from the
+    program), never "steps 691–1203" as though all 513 were."""
+    import re
+    w = open_window(qtbot, settings, "moons-mlp.json")
+    st, p = w.doc.stepper, w.doc.stepper.program
+    folded = w.scene.groups().folded
+    w.doc.run_to(p.total)
+    seen = {"interleaved": 0, "contiguous": 0}
+    while st.cursor > p.n_forward + 1:
+        lines = diagram.neuron_summary(w.doc, folded)
+        if lines:
+            _title, rest = re.match(r"neuron (\S+) \(backward, ([^)]*)\)", lines[0]).groups()
+            gid = diagram.group_of_step(p, folded, st.cursor - 1)
+            members = set(w.doc.group(gid)["members"])
+            numbers = [int(x) for x in re.findall(r"\d+", rest)]
+            first, last = numbers[-2:]
+            own = sum(p.ids[p.node_at(k)] in members for k in range(first - 1, last))
+            assert last == st.cursor and p.ids[p.node_at(first - 1)] in members
+            if own == last - first + 1:
+                assert rest == f"steps {first}–{last}", lines[0]
+                seen["contiguous"] += 1
+            else:
+                assert rest == f"{own} of its steps within {first}–{last}", lines[0]
+                seen["interleaved"] += 1
+        w.step_back()
+    assert seen["interleaved"] and seen["contiguous"], seen
+
+
 def test_lit_edges_end_beside_neuron_cards_not_under_them(qtbot, settings):
     """Backward through l2n7 on moons: the edge into l1n1 once ended inside l1n1's card
     (the hidden member's own port, under the wider summary card), arrowhead unseen."""

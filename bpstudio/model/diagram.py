@@ -165,7 +165,7 @@ def neuron_summary(document, owner: dict[str, str]) -> list[str] | None:
     forward = program.kind(st.cursor - 1) == "forward"
     start = 0 if forward else program.n_forward + 1
     steps = [k for k in range(start, st.cursor) if program.ids[program.node_at(k)] in members]
-    head = f"neuron {title} ({'forward' if forward else 'backward'}, steps {steps[0] + 1}–{st.cursor}): "
+    head = f"neuron {title} ({'forward' if forward else 'backward'}, {_span(steps, st.cursor)}): "
     if forward:
         return [head + "inputs " + ", ".join(f"{name(i, i)} = {fmt(st.value(i))}" for i in outside),
                 "weights " + _some(f"{name(p, p)} = {fmt(st.value(p))}" for p in params),
@@ -181,6 +181,16 @@ def neuron_summary(document, owner: dict[str, str]) -> list[str] | None:
             "weights' grads " + _some(f"{name(p, p)}.grad = {fmt(st.grad(p))}" for p in params),
             "contributions to the inputs " + _some(f"{name(t, t)}.grad += {fmt(c)}"
                                                   for t, c in sent.items())]
+
+
+def _span(steps: list[int], cursor: int) -> str:
+    """The neuron's steps so far (0-based `steps`, the last before `cursor`): "steps
+    4–9" when they follow each other, else how many of the range are its own (a
+    neuron's backward steps interleave with its neighbours')."""
+    first = steps[0] + 1
+    if len(steps) == cursor - steps[0]:
+        return f"steps {first}–{cursor}"
+    return f"{len(steps)} of its steps within {first}–{cursor}"
 
 
 def _some(parts, limit: int = 4) -> str:
