@@ -182,7 +182,7 @@ def test_the_neuron_summary_counts_the_steps_that_are_its_own(qtbot, settings):
                 assert rest == f"steps {first}–{last}", lines[0]
                 seen["contiguous"] += 1
             else:
-                assert rest == f"{own} of its steps within {first}–{last}", lines[0]
+                assert rest == f"{own} steps in {first}–{last}", lines[0]
                 seen["interleaved"] += 1
         w.step_back()
     assert seen["interleaved"] and seen["contiguous"], seen

@@ -190,7 +190,7 @@ def _span(steps: list[int], cursor: int) -> str:
     first = steps[0] + 1
     if len(steps) == cursor - steps[0]:
         return f"steps {first}–{cursor}"
-    return f"{len(steps)} of its steps within {first}–{cursor}"
+    return f"{len(steps)} steps in {first}–{cursor}"
 
 
 def _some(parts, limit: int = 4) -> str:
