@@ -353,3 +353,23 @@ def test_window_check_summary_mentions_kinks():
     from bpstudio.ui.window.parts import check_summary
     text = check_summary(check_gradients(kink_graph()))
     assert text.startswith("4 leaves agree (3 at a kink: the analytic value is a valid subgradient)")
+
+
+@pytest.mark.parametrize("command", ["grad", "check", "render"])
+def test_an_empty_tensor_is_refused_in_one_line_naming_it(tmp_path, capsys, command):
+    """Found by fuzz.py: a snippet's torch.tensor([]) (or a .json leaf of shape [1, 0])
+    once ran into numpy's max of an empty array in `check` and an IndexError in the
+    window's pill; now the file is refused, naming the node and, for a snippet, the line."""
+    snippet = tmp_path / "empty.py"
+    snippet.write_text("import torch\nw = torch.tensor(6., requires_grad=True)\n"
+                       "x = torch.tensor([], requires_grad=False)\nl = (w * x) ** 2\n")
+    graph = tmp_path / "empty.json"
+    graph.write_text(json.dumps({"format": "bpstudio.graph", "version": 1, "output": "y", "nodes": [
+        {"id": "x", "op": "leaf", "role": "input", "shape": [1, 0], "value": [[]]},
+        {"id": "y", "op": "tanh", "inputs": ["x"]}]}))
+    for f, where in ((snippet, ":3:"), (graph, ":")):
+        argv = [command, str(f)] + (["-o", str(tmp_path / "out.png")] if command == "render" else [])
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith(f"bpstudio: {f}{where}"), err
+        assert "node 'x': an empty tensor (shape" in err, err

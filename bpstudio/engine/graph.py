@@ -134,7 +134,7 @@ class Graph:
         for nid in order or self.topo_order():
             n = self.nodes[nid]
             if n.is_leaf:
-                shapes[nid] = np.shape(n.value)
+                shapes[nid] = _not_empty(nid, np.shape(n.value))
                 continue
             ins = [shapes[i] for i in n.inputs]
             op = OPS[n.op]
@@ -142,7 +142,7 @@ class Graph:
                 shapes[nid] = ()
                 continue
             try:
-                shapes[nid] = tuple(op.shape(ins, n.attrs))
+                shapes[nid] = _not_empty(nid, tuple(op.shape(ins, n.attrs)))
             except ValueError as exc:
                 raise GraphError(f"node {nid!r} ({n.op}): shape mismatch {ins}: {exc}", nid) from None
         return shapes
@@ -220,6 +220,14 @@ def _check_node(n: Node, nodes: dict[str, Node]) -> None:
         if not attr_ok(a, n.attrs.get(a)):
             what = "a list of whole numbers" if a == "shape" else "a finite number"
             raise GraphError(f"node {n.id!r}: {n.op} needs {what} {a!r}", n.id)
+
+
+def _not_empty(node_id: str, shape: tuple) -> tuple:
+    """A tensor with no numbers (a 0 in its shape) has nothing to show or step."""
+    if 0 in shape:
+        raise GraphError(f"node {node_id!r}: an empty tensor (shape {shape}); "
+                         "every node needs at least one number", node_id)
+    return shape
 
 
 def _check_finite(node_id: str, value) -> None:
