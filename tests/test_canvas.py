@@ -542,6 +542,42 @@ def test_a_solid_lit_stroke_is_clipped_as_joined_runs_of_the_same_segments():
     assert runs == 1 and len(joined) == 11
 
 
+def test_a_bundle_clips_only_the_edges_whose_box_meets_the_rect_to_the_same_path(qtbot):
+    """EdgeBundle.edge_path skips edges wholly beside the exposed rect before cutting
+    segments (a pan's strip meets few of a bundle's long edges): the path and length
+    are those of cutting every edge, for rects meeting none, some and all of them."""
+    from PySide6.QtCore import QRectF
+
+    from bpstudio.ui.canvas.edge_geometry import clipped_segments
+    from bpstudio.ui.canvas.edge_layer import CURVE_SAMPLES, EdgeLayer
+    from bpstudio.ui.canvas.theme import Style
+
+    def elements(path):
+        return [(e.x, e.y, e.type) for e in map(path.elementAt, range(path.elementCount()))]
+
+    rng = np.random.default_rng(2)
+    n = 400
+    positions = np.c_[rng.integers(0, 12, n) * 220.0, rng.uniform(-20_000, 20_000, n)]
+    src, dst = rng.integers(0, n, 1500), rng.integers(0, n, 1500)
+    layer = EdgeLayer(Style(Theme.light()), positions, src, dst, per_tile=100)
+    kinds = set()
+    for trial in range(60):
+        rect = QRectF(*rng.uniform([-500, -25_000], [2500, 20_000]), *rng.uniform(5, 3000, 2))
+        for bundle in layer.bundles:
+            if not len(bundle.starts):
+                continue
+            path, length = bundle.edge_path(CURVE_SAMPLES, rect, False)
+            xs, ys = bundle._points[CURVE_SAMPLES]
+            expected, expected_length = clipped_segments(xs, ys, rect)
+            assert elements(path) == elements(expected), trial
+            assert length == pytest.approx(expected_length, rel=1e-12, abs=1e-9)
+            box = bundle._boxes[CURVE_SAMPLES]
+            meets = ((box[:, 2] >= rect.left()) & (box[:, 0] <= rect.right())
+                     & (box[:, 3] >= rect.top()) & (box[:, 1] <= rect.bottom()))
+            kinds.add("none" if not meets.any() else "all" if meets.all() else "some")
+    assert kinds == {"none", "some", "all"}
+
+
 def test_moving_a_node_rebuilds_only_its_bundles():
     from bpstudio.ui.canvas.edge_layer import EdgeLayer
     from bpstudio.ui.canvas.theme import Style

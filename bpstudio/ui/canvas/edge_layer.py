@@ -29,8 +29,10 @@ AA_PIXEL_LIMIT = 40_000     # longer total stroke in one repaint: thin lines, no
 class EdgeBundle:
     """The edges leaving one group of nodes, and that group's card rectangles."""
 
-    __slots__ = ("_card_path", "_full", "_points", "bows", "cards", "ends", "sizes", "starts")
-    # _points[samples] = (xs, ys); _full[samples] = (path, total length)
+    __slots__ = ("_boxes", "_card_path", "_full", "_points", "bows", "cards", "ends", "sizes",
+                 "starts")
+    # _points[samples] = (xs, ys); _full[samples] = (path, total length);
+    # _boxes[samples] = each edge's (left, top, right, bottom)
 
     def __init__(self):
         self.starts = self.ends = self.cards = np.zeros((0, 2))
@@ -38,6 +40,7 @@ class EdgeBundle:
         self.sizes: np.ndarray | None = None        # k×2 card sizes; None: all geo's
         self._points: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._full: dict[int, tuple[QPainterPath, float]] = {}
+        self._boxes: dict[int, np.ndarray] = {}
         self._card_path: QPainterPath | None = None
 
     def set_geometry(self, starts: np.ndarray, ends: np.ndarray, cards: np.ndarray,
@@ -47,7 +50,7 @@ class EdgeBundle:
         any) twin edges' bows; return (left, top, right, bottom)."""
         self.starts, self.ends, self.cards, self.sizes = starts, ends, cards, sizes
         self.bows = bows
-        self._points, self._full, self._card_path = {}, {}, None
+        self._points, self._full, self._boxes, self._card_path = {}, {}, {}, None
         pts = [a for a in (starts, ends) if len(a)]
         if len(cards):
             half = (sizes / 2 if sizes is not None else np.array([geo.width / 2, geo.height / 2])) + 2
@@ -68,11 +71,29 @@ class EdgeBundle:
             self._points[samples] = edge_polylines(self.starts, self.ends, samples, self.bows)
         xs, ys = self._points[samples]
         if not whole:
-            return clipped_segments(xs, ys, rect)
+            return self._clipped(samples, xs, ys, rect)
         if samples not in self._full:
             length = float(np.hypot(np.diff(xs, axis=1), np.diff(ys, axis=1)).sum())
             self._full[samples] = (polyline_path(xs, ys), length)
         return self._full[samples]
+
+    def _clipped(self, samples: int, xs: np.ndarray, ys: np.ndarray,
+                 rect: QRectF) -> tuple[QPainterPath, float]:
+        """clipped_segments of the edges whose own box meets `rect`: the same segments
+        (an edge wholly beside the rect has none there), without cutting every segment
+        of a bundle whose long edges cross a pan's strip (65k nodes: ~1 ms a bundle)."""
+        box = self._boxes.get(samples)
+        if box is None:
+            box = self._boxes[samples] = np.stack([xs.min(axis=1), ys.min(axis=1),
+                                                   xs.max(axis=1), ys.max(axis=1)], axis=1)
+        left, top, right, bottom = rect.getCoords()
+        meets = np.flatnonzero((box[:, 2] >= left) & (box[:, 0] <= right)
+                               & (box[:, 3] >= top) & (box[:, 1] <= bottom))
+        if not len(meets):
+            return QPainterPath(), 0.0
+        if len(meets) == len(box):
+            return clipped_segments(xs, ys, rect)
+        return clipped_segments(xs[meets], ys[meets], rect)
 
     def card_path(self, geo: CardGeometry) -> QPainterPath:
         if self._card_path is None:
