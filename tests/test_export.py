@@ -414,3 +414,39 @@ def test_neuron_diagram_pass_is_one_frame_per_neuron_step(qapp):
     assert frame.zoom >= readable_zoom(pictures.scene)
     image = pictures.image(stops[5])
     assert image.width() == frame.pixels.width() and doc.stepper.cursor == 0
+
+
+@pytest.mark.parametrize("name", ["net-2-2-2.json", "moons-mlp.json"])
+def test_a_pass_frame_over_its_kept_edges_is_the_frame_drawn_whole(qtbot, name):
+    """A whole-pass export draws a camera frame's edges once and paints each step over
+    that picture: every frame equals the same frame painted from scratch (net-2-2-2:
+    a still camera; moons: one that follows the step), and the picture is reused."""
+    from PySide6.QtGui import QPainter
+
+    from bpstudio.paths import EXAMPLES
+
+    pictures = pass_export.PassPictures(Document.open(EXAMPLES / name), scale=2.0)
+    stops = pictures.stops[:40]
+    drawn = []
+    original = pass_export.render_background
+
+    def counting(scene, frame):
+        drawn.append(frame)
+        return original(scene, frame)
+
+    pass_export.render_background = counting
+    try:
+        for k in stops:
+            kept = pictures.image(k)
+            frame = pictures.camera.frame(pictures.doc.stepper)
+            whole = QImage(kept.size(), QImage.Format_RGB32)
+            whole.setDevicePixelRatio(frame.dpr)
+            whole.fill(pictures.scene.style().color["background"])
+            painter = QPainter(whole)
+            export.paint(pictures.scene, painter, frame)
+            pictures._band.draw(painter, frame.size.height(), pictures.doc.stepper, None)
+            painter.end()
+            assert kept == whole, f"{name}: frame {k} differs"
+    finally:
+        pass_export.render_background = original
+    assert len(drawn) < len(stops)

@@ -135,7 +135,7 @@ def test_a_leader_line_shows_only_with_its_pill(canvas, qtbot):
     Home), never left behind on the canvas."""
     from PySide6.QtWidgets import QGraphicsLineItem
 
-    doc, scene, view = canvas("net-2-2-2.json")
+    doc, scene, _view = canvas("net-2-2-2.json")
     shown_at = set()
 
     def check():
@@ -155,3 +155,18 @@ def test_a_leader_line_shows_only_with_its_pill(canvas, qtbot):
     doc.reset()
     check()
     assert shown_at, "net-2-2-2 has steps whose pills need a leader"
+
+
+def test_a_scene_deleted_with_a_card_selected_says_nothing(qtbot, capfd):
+    """Qt deletes a scene whose Python side is still held (a closed document's, at
+    exit): its destructor emits selectionChanged for the selected card, and the
+    handler once ran on the dead scene (RuntimeError: Internal C++ object already
+    deleted, a traceback on stderr)."""
+    import shiboken6
+
+    scene = GraphScene(Document.open(EXAMPLES / "expression.json"))
+    scene.node_item("a").setSelected(True)
+    capfd.readouterr()
+    shiboken6.delete(scene)
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "already deleted" not in err, err

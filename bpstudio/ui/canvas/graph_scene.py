@@ -13,6 +13,7 @@ from functools import reduce
 from itertools import chain
 
 import numpy as np
+import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Signal
 from PySide6.QtGui import QPen
 from PySide6.QtWidgets import QGraphicsScene
@@ -55,15 +56,19 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
         self._origin: str | None = None
         self._origin_text = ""
         self._drag_start: dict[str, QPointF] = {}
+        self.background_drawn = False      # an export laid the edges down already
         self._selecting = False
         self._last_selected = ""
         self.setItemIndexMethod(QGraphicsScene.BspTreeIndex)
         self.setBackgroundBrush(self._style.color["background"])
         # Through a weak reference, not a bound method: a scene deleted while a card is
         # selected emits selectionChanged from its destructor (the card goes with its
-        # shelf), after its Python side has gone.
+        # shelf), after its Python side has gone -- or, the Python side still held,
+        # after its C++ side has (isValid).
         me = weakref.ref(self)
-        self.selectionChanged.connect(lambda: me() is not None and me()._emit_selection())
+        self.selectionChanged.connect(
+            lambda: (scene := me()) is not None and shiboken6.isValid(scene)
+            and scene._emit_selection())
         self.set_document(document)
 
     # ---- building ---------------------------------------------------------------
@@ -153,7 +158,10 @@ class GraphScene(CardMarks, SceneSelection, QGraphicsScene):
         self.setSceneRect(QRectF(*(lo - pad), *(hi - lo + 2 * pad)))
 
     def drawBackground(self, painter, rect: QRectF) -> None:
-        """The background colour, then every edge (the view caches the result)."""
+        """The background colour, then every edge (the view caches the result; a
+        whole-pass export draws it once per camera frame: background_drawn)."""
+        if self.background_drawn:
+            return
         painter.fillRect(rect, self._style.color["background"])
         painter.save()              # the edges may switch antialiasing off; items (and
         self._edges.draw(painter, rect)   # scene.render's shared painter) need it back

@@ -18,7 +18,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 
 from ...model import diagram
-from .export import paint
+from .export import paint, render_background
 from .gif_writer import GifStream, Quantizer
 from .graph_scene import GraphScene
 from .pass_camera import PassCamera
@@ -43,6 +43,7 @@ class PassPictures:
         self.stops = (diagram.boundaries(st.program, self._owner) if self._owner
                       else list(range(st.total + 1)))
         self._size, self._scale = size, scale
+        self._background: tuple | None = None    # (frame, its edges): kept while the camera stays
         self.rewind()
         self._band = Caption(self.scene, self.camera.size.width(),
                              3 if self._owner else 2) if caption else None
@@ -60,9 +61,11 @@ class PassPictures:
         image = QImage(frame.pixels.width(), round(h * frame.dpr), QImage.Format_RGB32)
         image.setDevicePixelRatio(frame.dpr)
         image.fill(self.scene.style().color["background"])
+        if self._background is None or self._background[0] != frame:
+            self._background = (frame, render_background(self.scene, frame))
         painter = QPainter(image)
         try:
-            paint(self.scene, painter, frame)
+            paint(self.scene, painter, frame, self._background[1])
             if band:
                 lines = diagram.neuron_summary(self.doc, self._owner) if self._owner else None
                 band.draw(painter, frame.size.height(), self.doc.stepper, lines)
