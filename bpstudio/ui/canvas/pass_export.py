@@ -43,7 +43,7 @@ class PassPictures:
         self.stops = (diagram.boundaries(st.program, self._owner) if self._owner
                       else list(range(st.total + 1)))
         self._size, self._scale = size, scale
-        self._background: tuple | None = None    # (frame, its edges): kept while the camera stays
+        self._background: tuple = (None, None)   # (last frame, its edges once drawn apart)
         self.rewind()
         self._band = Caption(self.scene, self.camera.size.width(),
                              3 if self._owner else 2) if caption else None
@@ -61,17 +61,28 @@ class PassPictures:
         image = QImage(frame.pixels.width(), round(h * frame.dpr), QImage.Format_RGB32)
         image.setDevicePixelRatio(frame.dpr)
         image.fill(self.scene.style().color["background"])
-        if self._background is None or self._background[0] != frame:
-            self._background = (frame, render_background(self.scene, frame))
         painter = QPainter(image)
         try:
-            paint(self.scene, painter, frame, self._background[1])
+            paint(self.scene, painter, frame, self._edges_of(frame))
             if band:
                 lines = diagram.neuron_summary(self.doc, self._owner) if self._owner else None
                 band.draw(painter, frame.size.height(), self.doc.stepper, lines)
         finally:
             painter.end()
         return image
+
+    def _edges_of(self, frame):
+        """The frame's static edges as a picture, drawn once the camera has stayed for
+        a second frame (net-2-2-2's still camera: ~20% a frame); None while it moves,
+        where a separate picture would only add a copy."""
+        last, picture = self._background
+        if frame != last:
+            self._background = (frame, None)
+            return None
+        if picture is None:
+            picture = render_background(self.scene, frame)
+            self._background = (frame, picture)
+        return picture
 
     def images(self, steps=None):
         for k in self.stops if steps is None else steps:
